@@ -1,0 +1,42 @@
+import { makeProblem, type CommandResult, type Problem, type Refusal } from '@seatline/contracts'
+
+export interface CommandReply {
+  status: number
+  headers: Record<string, string>
+  body: unknown
+  problem?: Problem
+}
+
+export function refusalProblem (refusal: Refusal): Problem {
+  const { ok: _ok, code, detail, ...extensions } = refusal
+  return makeProblem(code, detail, extensions)
+}
+
+/** Turns a worker's typed result into the contract's HTTP reply. */
+export function commandReply (result: CommandResult): CommandReply {
+  if (result.ok) {
+    return {
+      status: 201,
+      headers: { location: `/v1/bookings/${result.booking.bookingId}` },
+      body: result.booking,
+    }
+  }
+  const problem = refusalProblem(result)
+  const headers: Record<string, string> = {}
+  const seats = result.seats ?? []
+  // Every refused seat only held: tell the client when the first one may come free.
+  if (seats.length > 0 && seats.every((s) => s.status === 'held')) {
+    headers['retry-after'] = String(Math.min(...seats.map((s) => s.retryAfterSeconds ?? 1)))
+  }
+  if (result.code === 'UNAVAILABLE') headers['retry-after'] = '1'
+  return { status: problem.status, headers, body: problem, problem }
+}
+
+/** What `GET /v1/requests/:id` shows of a finished command. */
+export function requestView (requestId: string, result: CommandResult | null) {
+  if (!result) return { requestId, status: 'pending' as const }
+  const reply = commandReply(result)
+  return result.ok
+    ? { requestId, status: 'succeeded' as const, result: reply.body }
+    : { requestId, status: 'failed' as const, error: reply.problem }
+}

@@ -1,0 +1,95 @@
+import type { CreateEventBody, EventDetail, EventSummary, SeatStatus, SeatView } from '@seatline/contracts'
+import type { Db } from '@seatline/db'
+import { sql } from 'kysely'
+
+export class EventsRepository {
+  readonly #db: Db
+  /** Events are never deleted, so once seen an id stays valid: spare the hot path a query. */
+  readonly #known = new Set<string>()
+
+  constructor (db: Db) {
+    this.#db = db
+  }
+
+  async create (userId: string, body: CreateEventBody): Promise<EventDetail> {
+    const id = await this.#db.transaction().execute(async (trx) => {
+      const event = await trx.insertInto('events')
+        .values({ name: body.name, starts_at: body.startsAt ?? null, created_by: userId })
+        .returning('id').executeTakeFirstOrThrow()
+      if (body.sections?.length) {
+        await trx.insertInto('sections').values(body.sections.map((s) => ({
+          event_id: event.id, name: s.name, capacity: s.capacity, remaining: s.capacity, price_cents: s.priceCents ?? null,
+        }))).execute()
+      }
+      if (body.seats?.length) {
+        // One statement for up to 100,000 seats: the ids travel as a single array parameter.
+        await sql`insert into seats (event_id, seat_id) select ${event.id}, unnest(${body.seats}::text[])`.execute(trx)
+      }
+      return event.id
+    })
+    this.#known.add(id)
+    return (await this.detail(id))!
+  }
+
+  async exists (eventId: string): Promise<boolean> {
+    if (this.#known.has(eventId)) return true
+    const row = await this.#db.selectFrom('events').select('id').where('id', '=', eventId).executeTakeFirst()
+    if (row) this.#known.add(eventId)
+    return row !== undefined
+  }
+
+  async detail (eventId: string): Promise<EventDetail | undefined> {
+    const event = await this.#db.selectFrom('events').select(['id', 'name', 'starts_at', 'created_at'])
+      .where('id', '=', eventId).executeTakeFirst()
+    if (!event) return undefined
+    const [counts, sections] = await Promise.all([
+      sql<{ total: number, available: number, held: number, booked: number }>`
+        select count(*)::int as total,
+               count(*) filter (where status = 'available' or (status = 'held' and hold_expires_at <= now()))::int as available,
+               count(*) filter (where status = 'held' and hold_expires_at > now())::int as held,
+               count(*) filter (where status = 'booked')::int as booked
+          from seats where event_id = ${eventId}`.execute(this.#db),
+      this.#db.selectFrom('sections').select(['id', 'name', 'capacity', 'remaining', 'price_cents'])
+        .where('event_id', '=', eventId).orderBy('name').orderBy('id').execute(),
+    ])
+    return {
+      id: event.id,
+      name: event.name,
+      startsAt: event.starts_at?.toISOString() ?? null,
+      createdAt: event.created_at.toISOString(),
+      seats: counts.rows[0]!,
+      sections: sections.map((s) => ({ id: s.id, name: s.name, capacity: s.capacity, remaining: s.remaining, priceCents: s.price_cents })),
+    }
+  }
+
+  /** Newest first; the cursor is the last event's id, compared at the database's full precision. */
+  async list (limit: number, after: string | undefined): Promise<EventSummary[]> {
+    let query = this.#db.selectFrom('events').select(['id', 'name', 'starts_at', 'created_at'])
+      .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1)
+    if (after) {
+      query = query.where(({ eb, refTuple, selectFrom }) => eb(
+        refTuple('created_at', 'id'), '<',
+        selectFrom('events as c').select(['c.created_at', 'c.id']).where('c.id', '=', after) as never
+      ))
+    }
+    const rows = await query.execute()
+    return rows.map((e) => ({ id: e.id, name: e.name, startsAt: e.starts_at?.toISOString() ?? null, createdAt: e.created_at.toISOString() }))
+  }
+
+  /** Seats in id order; a hold past its expiry reads as available whether or not it was tidied. */
+  async seats (eventId: string, status: SeatStatus | undefined, limit: number, after: string | undefined): Promise<SeatView[]> {
+    const rows = await sql<{ seat_id: string, status: SeatStatus, hold_expires_at: Date | null }>`
+      select seat_id, effective_status as status,
+             case when effective_status = 'held' then hold_expires_at end as hold_expires_at
+        from (select seat_id, hold_expires_at,
+                     case when status = 'held' and hold_expires_at <= now() then 'available' else status end as effective_status
+                from seats
+               where event_id = ${eventId} and seat_id > ${after ?? ''}) s
+       where ${status ?? null}::text is null or effective_status = ${status ?? null}
+       order by seat_id
+       limit ${limit + 1}`.execute(this.#db)
+    return rows.rows.map((r) => r.hold_expires_at
+      ? { seatId: r.seat_id, status: r.status, holdExpiresAt: r.hold_expires_at.toISOString() }
+      : { seatId: r.seat_id, status: r.status })
+  }
+}

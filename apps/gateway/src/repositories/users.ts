@@ -1,0 +1,28 @@
+import type { Db } from '@seatline/db'
+
+const UNIQUE_VIOLATION = '23505'
+
+export class UsersRepository {
+  readonly #db: Db
+
+  constructor (db: Db) {
+    this.#db = db
+  }
+
+  /** Returns the new user's id, or undefined when the email is taken. */
+  async create (email: string, passwordHash: string): Promise<string | undefined> {
+    try {
+      const row = await this.#db.insertInto('users').values({ email, password_hash: passwordHash })
+        .returning('id').executeTakeFirstOrThrow()
+      return row.id
+    } catch (error) {
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION) return undefined
+      throw error
+    }
+  }
+
+  async findByEmail (email: string): Promise<{ id: string, passwordHash: string } | undefined> {
+    const row = await this.#db.selectFrom('users').select(['id', 'password_hash']).where('email', '=', email).executeTakeFirst()
+    return row ? { id: row.id, passwordHash: row.password_hash } : undefined
+  }
+}

@@ -1,0 +1,24 @@
+import { Credentials } from '@seatline/contracts'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { DUMMY_HASH, hashPassword, verifyPassword } from '../lib/passwords.ts'
+import { ProblemError } from '../lib/problem-error.ts'
+
+const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { users } = app.services
+
+  app.post('/v1/auth/signup', { schema: { body: Credentials, tags: ['identity'] } }, async (request, reply) => {
+    const email = request.body.email.trim().toLowerCase()
+    const userId = await users.create(email, await hashPassword(request.body.password))
+    if (!userId) throw new ProblemError('EMAIL_TAKEN', `${email} is already registered`)
+    return reply.code(201).send({ userId, token: app.jwt.sign({ sub: userId }) })
+  })
+
+  app.post('/v1/auth/login', { schema: { body: Credentials, tags: ['identity'] } }, async (request) => {
+    const user = await users.findByEmail(request.body.email.trim().toLowerCase())
+    const valid = await verifyPassword(request.body.password, user?.passwordHash ?? DUMMY_HASH)
+    if (!user || !valid) throw new ProblemError('INVALID_CREDENTIALS', 'email or password is wrong')
+    return { userId: user.id, token: app.jwt.sign({ sub: user.id }) }
+  })
+}
+
+export default authRoutes

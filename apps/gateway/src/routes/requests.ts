@@ -1,0 +1,17 @@
+import { isUuid, RequestParams } from '@seatline/contracts'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { requestView } from '../lib/command-reply.ts'
+import { ProblemError } from '../lib/problem-error.ts'
+
+const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { requests } = app.services
+
+  app.get('/v1/requests/:requestId', { onRequest: app.authenticate, schema: { params: RequestParams, tags: ['commands'] } }, async (request) => {
+    const { requestId } = request.params
+    const record = isUuid(requestId) ? await requests.findOwned(request.userId, requestId) : undefined
+    if (!record) throw new ProblemError('REQUEST_NOT_FOUND', `request ${requestId} does not exist`)
+    return requestView(record.id, record.result)
+  })
+}
+
+export default requestRoutes

@@ -1,0 +1,48 @@
+import { exitOnStartupFailure, loadConfigOrExit } from '@seatline/config'
+import { createDb, prepareDatabase } from '@seatline/db'
+import { ResourceLocks } from '@seatline/lock'
+import { assertRedisReachable, createBlockingRedis, startPartitionWorkers } from '@seatline/queue'
+import closeWithGrace from 'close-with-grace'
+import pino from 'pino'
+import { processCommand } from './process-command.ts'
+import { recordResult } from './request-record.ts'
+
+const config = loadConfigOrExit()
+const log = pino({ level: config.logLevel, base: { service: 'worker', pid: process.pid } })
+const db = createDb(config.databaseUrl, { max: config.queuePartitions + 2, applicationName: 'seatline-worker' })
+
+try {
+  await assertRedisReachable(config.redisUrl)
+  await prepareDatabase(config.databaseUrl, db)
+} catch (error) {
+  await db.destroy().catch(() => {})
+  exitOnStartupFailure(error)
+}
+
+const redis = createBlockingRedis(config.redisUrl, 'seatline-worker')
+redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'))
+const locks = new ResourceLocks(redis, { prefix: config.queuePrefix })
+
+const workers = await startPartitionWorkers({
+  redis,
+  prefix: config.queuePrefix,
+  partitions: config.queuePartitions,
+  process: (command) => processCommand({ db, locks }, command),
+  onFailed: (command, error, final) => {
+    log.warn({ err: error, requestId: command.requestId, final }, 'command failed')
+    if (!final) return
+    // Out of retries on an infrastructure fault: nothing was committed; say so to the poller.
+    recordResult(db, command.requestId, { ok: false, code: 'UNAVAILABLE', detail: 'the command could not be processed; nothing was changed, try again' })
+      .catch((err: unknown) => log.error({ err, requestId: command.requestId }, 'could not record failure'))
+  },
+})
+log.info({ partitions: config.queuePartitions }, 'worker ready')
+
+closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {
+  if (err) log.error({ err }, 'shutting down after error')
+  else log.info({ signal }, 'shutting down')
+  // Worker.close waits for the job in hand, so no command is cut in half.
+  await Promise.all(workers.map((w) => w.close()))
+  await redis.quit().catch(() => {})
+  await db.destroy()
+})

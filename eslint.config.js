@@ -1,0 +1,14 @@
+import neostandard from 'neostandard'
+
+export default [
+  ...neostandard({
+    ts: true,
+    ignores: ['bench/results/**', 'node_modules/**'],
+  }),
+  {
+    rules: {
+      // TypeBox's idiom: a schema const and its static type share one name.
+      '@typescript-eslint/no-redeclare': 'off',
+    },
+  },
+]

@@ -1,0 +1,3 @@
+export * from './load-config.ts'
+export * from './redact-url.ts'
+export * from './unreachable.ts'

@@ -1,0 +1,91 @@
+/**
+ * Seatline's whole configuration, read from the environment once and validated in one place,
+ * so a bad value stops a process at start with a message that names the variable.
+ */
+export interface Config {
+  nodeEnv: string
+  port: number
+  host: string
+  databaseUrl: string
+  redisUrl: string
+  jwtSecret: string
+  /** Number of partition queues; a cluster-wide setting. */
+  queuePartitions: number
+  /** Prefix of every Redis key Seatline writes (queues and seat locks). */
+  queuePrefix: string
+  bookingWaitMs: number
+  logLevel: string
+  workerCount: number
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+const DEV_JWT_SECRET = 'seatline-development-secret-do-not-use-in-production'
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+type Env = Record<string, string | undefined>
+
+function integer (env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`)
+  const value = Number(raw)
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`)
+  return value
+}
+
+function url (env: Env, name: string, fallback: string, protocols: string[]): string {
+  const raw = env[name] || fallback
+  let parsed: URL
+  try {
+    parsed = new URL(raw)
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL: "${raw}"`)
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.join(' or ')}//, got "${raw}"`)
+  }
+  return raw
+}
+
+export function loadConfig (env: Env = process.env): Config {
+  const nodeEnv = env.NODE_ENV || 'development'
+  const jwtSecret = env.JWT_SECRET || ''
+  if (nodeEnv === 'production' && jwtSecret.length < 32) {
+    throw new ConfigError('JWT_SECRET must be set to at least 32 characters when NODE_ENV=production')
+  }
+  const logLevel = env.LOG_LEVEL || 'info'
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
+  }
+  const queuePrefix = env.QUEUE_PREFIX || 'seatline'
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(queuePrefix)) {
+    throw new ConfigError(`QUEUE_PREFIX must be 1..64 characters of [A-Za-z0-9_-], got "${queuePrefix}"`)
+  }
+  return {
+    nodeEnv,
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/seatline', ['postgres:', 'postgresql:']),
+    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    jwtSecret: jwtSecret || DEV_JWT_SECRET,
+    queuePartitions: integer(env, 'QUEUE_PARTITIONS', 16, 1, 1024),
+    queuePrefix,
+    bookingWaitMs: integer(env, 'BOOKING_WAIT_MS', 10_000, 0, 600_000),
+    logLevel,
+    workerCount: integer(env, 'WORKERS', 2, 1, 64),
+  }
+}
+
+/** Runs `loadConfig`, printing a one-line reason and exiting on a bad value. */
+export function loadConfigOrExit (env: Env = process.env): Config {
+  try {
+    return loadConfig(env)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    console.error(`seatline: configuration error: ${error.message}`)
+    process.exit(1)
+  }
+}

@@ -1,0 +1,7 @@
+export * from './problems.ts'
+export * from './ids.ts'
+export * from './http-common.ts'
+export * from './http-auth.ts'
+export * from './http-events.ts'
+export * from './http-bookings.ts'
+export * from './commands.ts'

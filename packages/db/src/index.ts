@@ -1,0 +1,5 @@
+export * from './schema.ts'
+export * from './connect.ts'
+export * from './ensure-database.ts'
+export * from './migrate.ts'
+export * from './prepare-database.ts'

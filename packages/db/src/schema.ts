@@ -1,0 +1,103 @@
+import type { ColumnType, Generated } from 'kysely'
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>
+type Timestamp = ColumnType<Date, Date | string, Date | string>
+/** Postgres bigint arrives as a string; fences are compared in SQL, never in JS. */
+type Fence = ColumnType<string, number | string | undefined, number | string>
+
+export interface UsersTable {
+  id: Generated<string>
+  email: string
+  password_hash: string
+  created_at: CreatedAt
+}
+
+export interface EventsTable {
+  id: Generated<string>
+  name: string
+  starts_at: Timestamp | null
+  created_by: string
+  created_at: CreatedAt
+}
+
+export interface SectionsTable {
+  id: Generated<string>
+  event_id: string
+  name: string
+  capacity: number
+  remaining: number
+  price_cents: number | null
+  fence: Fence
+}
+
+export type SeatState = 'available' | 'held' | 'booked'
+
+export interface SeatsTable {
+  event_id: string
+  seat_id: string
+  section: string | null
+  status: ColumnType<SeatState, SeatState | undefined, SeatState>
+  hold_id: string | null
+  hold_expires_at: Timestamp | null
+  booking_id: string | null
+  fence: Fence
+}
+
+export interface HoldsTable {
+  id: string
+  event_id: string
+  user_id: string
+  seat_ids: string[]
+  status: 'active' | 'confirmed' | 'released'
+  expires_at: Timestamp
+  booking_id: string | null
+  created_at: CreatedAt
+}
+
+export interface BookingsTable {
+  id: string
+  event_id: string
+  user_id: string
+  status: 'confirmed' | 'cancelled'
+  section_id: string | null
+  quantity: number | null
+  created_at: CreatedAt
+  cancelled_at: Timestamp | null
+}
+
+export interface BookingSeatsTable {
+  booking_id: string
+  event_id: string
+  seat_id: string
+  active: ColumnType<boolean, boolean | undefined, boolean>
+}
+
+export interface RequestsTable {
+  id: string
+  user_id: string
+  command: ColumnType<unknown, string, never>
+  status: ColumnType<'pending' | 'succeeded' | 'failed', 'pending' | undefined, 'succeeded' | 'failed'>
+  result: ColumnType<unknown, never, string>
+  created_at: CreatedAt
+  completed_at: Timestamp | null
+}
+
+export interface IdempotencyKeysTable {
+  user_id: string
+  key: string
+  fingerprint: string
+  request_id: string
+  created_at: CreatedAt
+}
+
+export interface Database {
+  users: UsersTable
+  events: EventsTable
+  sections: SectionsTable
+  seats: SeatsTable
+  holds: HoldsTable
+  bookings: BookingsTable
+  booking_seats: BookingSeatsTable
+  requests: RequestsTable
+  idempotency_keys: IdempotencyKeysTable
+}

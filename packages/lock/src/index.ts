@@ -1,0 +1,2 @@
+export * from './lock-keys.ts'
+export * from './resource-locks.ts'

@@ -1,0 +1,117 @@
+import type { Command, CommandResult } from '@seatline/contracts'
+import { Queue, QueueEvents } from 'bullmq'
+import type { Redis } from 'ioredis'
+import { COMMAND_JOB_OPTIONS, commandJobId } from './job-options.ts'
+import { partitionOf, partitionQueueName } from './partitions.ts'
+import { createBlockingRedis } from './redis.ts'
+
+export type DispatchOutcome =
+  | { state: 'completed', result: CommandResult }
+  | { state: 'failed', reason: string }
+  | { state: 'timeout' }
+
+interface Waiter {
+  settle (outcome: DispatchOutcome): void
+}
+
+export interface CommandDispatcherOptions {
+  redis: Redis
+  redisUrl: string
+  prefix: string
+  partitions: number
+}
+
+/**
+ * The gateway's side of the queue: enqueues a command on its group's partition and waits for the
+ * answer. One QueueEvents per partition feeds a map of waiters by job id, instead of a listener
+ * pair per request; a waiter is registered before its job is added, so no answer can slip past.
+ */
+export class CommandDispatcher {
+  readonly #queues: Queue[] = []
+  readonly #events: QueueEvents[] = []
+  readonly #waiters = new Map<string, Waiter>()
+  readonly #options: CommandDispatcherOptions
+
+  constructor (options: CommandDispatcherOptions) {
+    this.#options = options
+    for (let p = 0; p < options.partitions; p++) {
+      this.#queues.push(new Queue(partitionQueueName(p), { connection: options.redis, prefix: options.prefix }))
+    }
+  }
+
+  /** Starts reading every partition's event stream; call before the first dispatch. */
+  async start (): Promise<void> {
+    const { redisUrl, prefix, partitions, redis } = this.#options
+    for (let p = 0; p < partitions; p++) {
+      const name = partitionQueueName(p)
+      // Read from the stream's current end as it is now, not from whatever '$' is when the
+      // first blocking read happens: events between the two would otherwise be lost.
+      const [last] = await redis.xrevrange(`${prefix}:${name}:events`, '+', '-', 'COUNT', 1)
+      const events = new QueueEvents(name, {
+        connection: createBlockingRedis(redisUrl, `seatline-gateway-events-${p}`),
+        prefix,
+        lastEventId: last?.[0] ?? '0',
+      })
+      events.on('completed', ({ jobId, returnvalue }) => {
+        this.#settle(jobId, { state: 'completed', result: returnvalue as unknown as CommandResult })
+      })
+      events.on('failed', ({ jobId, failedReason }) => {
+        this.#settle(jobId, { state: 'failed', reason: failedReason })
+      })
+      events.on('error', () => {})
+      this.#events.push(events)
+    }
+    await Promise.all(this.#events.map((e) => e.waitUntilReady()))
+  }
+
+  /**
+   * Enqueues `command` on the partition of `groupKey` and waits up to `waitMs` for its result.
+   * Adding a job whose id exists already is a no-op in BullMQ, so a repeated request id joins
+   * the first job instead of running twice.
+   */
+  async dispatch (command: Command, groupKey: string, waitMs: number): Promise<DispatchOutcome> {
+    const jobId = commandJobId(command.requestId)
+    const queue = this.#queues[partitionOf(groupKey, this.#options.partitions)]!
+    if (waitMs <= 0) {
+      await queue.add(command.type, command, { ...COMMAND_JOB_OPTIONS, jobId })
+      return { state: 'timeout' }
+    }
+    const answer = this.#wait(jobId, waitMs)
+    try {
+      await queue.add(command.type, command, { ...COMMAND_JOB_OPTIONS, jobId })
+    } catch (error) {
+      this.#settle(jobId, { state: 'timeout' })
+      throw error
+    }
+    return answer
+  }
+
+  /** Number of waiting and active jobs per partition, for readiness and metrics. */
+  async depths (): Promise<number[]> {
+    return Promise.all(this.#queues.map((q) => q.getJobCountByTypes('waiting', 'active', 'delayed', 'prioritized')))
+  }
+
+  async close (): Promise<void> {
+    for (const [jobId] of this.#waiters) this.#settle(jobId, { state: 'timeout' })
+    await Promise.all([...this.#events.map((e) => e.close()), ...this.#queues.map((q) => q.close())])
+  }
+
+  #wait (jobId: string, waitMs: number): Promise<DispatchOutcome> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.#settle(jobId, { state: 'timeout' }), waitMs)
+      this.#waiters.set(jobId, {
+        settle: (outcome) => {
+          clearTimeout(timer)
+          resolve(outcome)
+        },
+      })
+    })
+  }
+
+  #settle (jobId: string, outcome: DispatchOutcome): void {
+    const waiter = this.#waiters.get(jobId)
+    if (!waiter) return
+    this.#waiters.delete(jobId)
+    waiter.settle(outcome)
+  }
+}

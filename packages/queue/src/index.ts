@@ -1,0 +1,5 @@
+export * from './partitions.ts'
+export * from './redis.ts'
+export * from './job-options.ts'
+export * from './command-dispatcher.ts'
+export * from './partition-workers.ts'
