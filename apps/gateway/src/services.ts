@@ -29,8 +29,9 @@ export interface Services {
 
 export async function createServices (config: Config): Promise<Services> {
   const db = createDb(config.databaseUrl, { max: 20, applicationName: 'seatline-gateway' })
-  const redis = createFailFastRedis(config.redisUrl, 'seatline-gateway')
+  const redis = createFailFastRedis(config.redisUrl, 'seatline-gateway', { lazyConnect: true })
   redis.on('error', () => {})
+  await redis.connect()
   const dispatcher = new CommandDispatcher({ redis, redisUrl: config.redisUrl, prefix: config.queuePrefix, partitions: config.queuePartitions })
   await dispatcher.start()
   const requests = new RequestsRepository(db)
