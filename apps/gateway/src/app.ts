@@ -40,6 +40,8 @@ export async function buildApp ({ config, services, logger }: AppOptions): Promi
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // JSON only: a text/plain body is refused with 415 rather than validated as a string.
+  app.removeContentTypeParser('text/plain')
   app.decorate('services', services)
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)

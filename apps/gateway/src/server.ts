@@ -9,7 +9,7 @@ const config = loadConfigOrExit()
 
 try {
   await assertRedisReachable(config.redisUrl)
-  const db = createDb(config.databaseUrl, { max: 1 })
+  const db = createDb(config.databaseUrl, { max: 2 })
   try {
     await prepareDatabase(config.databaseUrl, db)
   } finally {

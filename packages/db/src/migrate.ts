@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { sql } from 'kysely'
 import { FileMigrationProvider, Migrator } from 'kysely/migration'
 import type { Db } from './connect.ts'
 
@@ -13,14 +14,25 @@ function migrator (db: Db): Migrator {
   })
 }
 
+// Any fixed number: it names Seatline's migration lock among the database's advisory locks.
+const MIGRATION_LOCK = 5_347_201
+
 /**
- * Applies every pending migration. Kysely holds a Postgres advisory lock while it migrates, so
- * processes that start together apply each migration exactly once.
+ * Applies every pending migration. Processes that start together take turns on a session
+ * advisory lock: Kysely's own lock sits in tables that the first run itself creates, and two
+ * concurrent `create table if not exists` can still collide in Postgres.
  */
 export async function migrateToLatest (db: Db): Promise<string[]> {
-  const { error, results } = await migrator(db).migrateToLatest()
-  if (error) throw error
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+  return db.connection().execute(async (connection) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK})`.execute(connection)
+    try {
+      const { error, results } = await migrator(db).migrateToLatest()
+      if (error) throw error
+      return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(connection)
+    }
+  })
 }
 
 /** True when every migration in the folder has been applied. */

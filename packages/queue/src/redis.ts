@@ -26,12 +26,13 @@ export function createFailFastRedis (url: string, name: string, extra: RedisOpti
 /** Fails with one clear line when Redis does not answer at start. */
 export async function assertRedisReachable (url: string): Promise<void> {
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3_000 })
-  probe.on('error', () => {})
+  let cause: unknown
+  probe.on('error', (error) => { cause ??= error })
   try {
     await probe.connect()
     await probe.ping()
   } catch (error) {
-    throw new UnreachableError('Redis', url, error)
+    throw new UnreachableError('Redis', url, cause ?? error)
   } finally {
     probe.disconnect()
   }

@@ -1,0 +1,57 @@
+/** A thin HTTP client for tests: every call returns status, headers and the parsed body. */
+export interface Reply<T = any> {
+  status: number
+  headers: Headers
+  body: T
+}
+
+export interface CallOptions {
+  token?: string
+  body?: unknown
+  headers?: Record<string, string>
+}
+
+export async function call<T = any> (baseUrl: string, method: string, path: string, options: CallOptions = {}): Promise<Reply<T>> {
+  const headers: Record<string, string> = { ...options.headers }
+  if (options.token) headers.authorization = `Bearer ${options.token}`
+  let body: string | undefined
+  if (options.body !== undefined) {
+    headers['content-type'] ??= 'application/json'
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body)
+  }
+  const res = await fetch(`${baseUrl}${path}`, { method, headers, body })
+  const text = await res.text()
+  let parsed: unknown = text
+  try {
+    parsed = text ? JSON.parse(text) : undefined
+  } catch {}
+  return { status: res.status, headers: res.headers, body: parsed as T }
+}
+
+let counter = 0
+
+export async function signup (baseUrl: string): Promise<{ userId: string, token: string, email: string }> {
+  const email = `buyer-${process.pid}-${Date.now()}-${counter++}@example.com`
+  const res = await call(baseUrl, 'POST', '/v1/auth/signup', { body: { email, password: 'correct horse battery' } })
+  if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${JSON.stringify(res.body)}`)
+  return { ...res.body, email }
+}
+
+export async function signupMany (baseUrl: string, count: number): Promise<Array<{ userId: string, token: string }>> {
+  const users = []
+  // A few at a time: scrypt is deliberately slow and the machine is small.
+  for (let i = 0; i < count; i += 20) {
+    users.push(...await Promise.all(Array.from({ length: Math.min(20, count - i) }, () => signup(baseUrl))))
+  }
+  return users
+}
+
+export async function createEvent (baseUrl: string, token: string, body: Record<string, unknown>): Promise<any> {
+  const res = await call(baseUrl, 'POST', '/v1/events', { token, body: { name: 'Test event', ...body } })
+  if (res.status !== 201) throw new Error(`event creation failed: ${res.status} ${JSON.stringify(res.body)}`)
+  return res.body
+}
+
+export function seatIds (prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`)
+}

@@ -1,0 +1,67 @@
+import t from 'tap'
+import { call, createEvent, signup } from './helpers/api.ts'
+import { startStack } from './helpers/stack.ts'
+
+t.test('bad requests get a 4xx problem+json with a code, never a 500', async (t) => {
+  const stack = await startStack({ workers: 1 })
+  t.teardown(() => stack.stop())
+  const user = await signup(stack.url)
+  const event = await createEvent(stack.url, user.token, { seats: ['A1', 'A2'] })
+  const booking = `/v1/events/${event.id}/bookings`
+
+  const cases: Array<[string, string, string, Parameters<typeof call>[3], number, string]> = [
+    ['missing token', 'POST', booking, { body: { seatIds: ['A1'] } }, 401, 'UNAUTHENTICATED'],
+    ['forged token', 'POST', booking, { token: 'e30.e30.sig', body: { seatIds: ['A1'] } }, 401, 'UNAUTHENTICATED'],
+    ['body of the wrong shape', 'POST', booking, { token: user.token, body: { seats: ['A1'] } }, 400, 'VALIDATION_FAILED'],
+    ['empty seat list', 'POST', booking, { token: user.token, body: { seatIds: [] } }, 400, 'VALIDATION_FAILED'],
+    ['seat id twice', 'POST', booking, { token: user.token, body: { seatIds: ['A1', 'A1'] } }, 400, 'VALIDATION_FAILED'],
+    ['eleven seats', 'POST', booking, { token: user.token, body: { seatIds: Array.from({ length: 11 }, (_, i) => `S${i}`) } }, 400, 'VALIDATION_FAILED'],
+    ['malformed seat id', 'POST', booking, { token: user.token, body: { seatIds: ['A 1'] } }, 400, 'VALIDATION_FAILED'],
+    ['unparseable JSON', 'POST', booking, { token: user.token, body: '{"seatIds":' }, 400, 'BAD_REQUEST'],
+    ['text body', 'POST', booking, { token: user.token, body: 'A1', headers: { 'content-type': 'text/plain' } }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['unknown event', 'POST', '/v1/events/00000000-0000-4000-8000-000000000000/bookings', { token: user.token, body: { seatIds: ['A1'] } }, 404, 'EVENT_NOT_FOUND'],
+    ['malformed event id', 'GET', '/v1/events/not-a-uuid', {}, 404, 'EVENT_NOT_FOUND'],
+    ['unknown seat map', 'GET', '/v1/events/00000000-0000-4000-8000-000000000000/seats', {}, 404, 'EVENT_NOT_FOUND'],
+    ['unknown booking', 'GET', '/v1/bookings/00000000-0000-4000-8000-000000000000', { token: user.token }, 404, 'BOOKING_NOT_FOUND'],
+    ['unknown request', 'GET', '/v1/requests/xyz', { token: user.token }, 404, 'REQUEST_NOT_FOUND'],
+    ['unknown route', 'GET', '/v2/nothing', {}, 404, 'ROUTE_NOT_FOUND'],
+    ['limit of the wrong type', 'GET', '/v1/events?limit=ten', {}, 400, 'VALIDATION_FAILED'],
+    ['bad cursor', 'GET', '/v1/events?cursor=bm9wZQ', {}, 400, 'VALIDATION_FAILED'],
+    ['short password', 'POST', '/v1/auth/signup', { body: { email: 'x@example.com', password: 'short' } }, 400, 'VALIDATION_FAILED'],
+    ['wrong password', 'POST', '/v1/auth/login', { body: { email: user.email, password: 'not the password' } }, 401, 'INVALID_CREDENTIALS'],
+    ['email taken', 'POST', '/v1/auth/signup', { body: { email: user.email, password: 'another password' } }, 409, 'EMAIL_TAKEN'],
+    ['event without seats or sections', 'POST', '/v1/events', { token: user.token, body: { name: 'Empty' } }, 400, 'VALIDATION_FAILED'],
+    ['event with a duplicate seat', 'POST', '/v1/events', { token: user.token, body: { name: 'Dup', seats: ['A1', 'A1'] } }, 400, 'VALIDATION_FAILED'],
+    ['number where a string belongs', 'POST', '/v1/events', { token: user.token, body: { name: 42, seats: ['A1'] } }, 400, 'VALIDATION_FAILED'],
+    ['oversized body', 'POST', '/v1/auth/login', { body: { email: 'a@b.co', password: 'x'.repeat(100_000) } }, 413, 'PAYLOAD_TOO_LARGE'],
+  ]
+
+  for (const [name, method, path, options, status, code] of cases) {
+    const res = await call(stack.url, method, path, options)
+    t.equal(res.status, status, `${name}: status`)
+    t.equal(res.body?.code, code, `${name}: code`)
+    t.match(res.headers.get('content-type'), /^application\/problem\+json/, `${name}: problem+json`)
+    t.equal(res.body?.status, status, `${name}: status in the body`)
+    t.type(res.body?.detail, 'string', `${name}: a detail for people`)
+    t.ok(res.headers.get('x-request-id'), `${name}: x-request-id`)
+  }
+
+  const invalid = await call(stack.url, 'POST', booking, { token: user.token, body: { seatIds: ['A1'], extra: true } })
+  t.equal(invalid.status, 400, 'unknown fields are refused')
+  t.same(invalid.body.errors, [{ path: 'body/extra', message: 'is not allowed' }], 'errors say what was wrong, where')
+
+  const seats = await stack.db.selectFrom('seats').select('status').where('event_id', '=', event.id).execute()
+  t.ok(seats.every((s) => s.status === 'available'), 'no bad request changed any state')
+  t.equal(Number((await stack.db.selectFrom('requests').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n), 0, 'and none was queued')
+})
+
+t.test('every reply carries x-request-id, echoing a sane one', async (t) => {
+  const stack = await startStack({ workers: 1 })
+  t.teardown(() => stack.stop())
+  const echoed = await call(stack.url, 'GET', '/health', { headers: { 'x-request-id': 'trace-123' } })
+  t.equal(echoed.headers.get('x-request-id'), 'trace-123')
+  const generated = await call(stack.url, 'GET', '/health')
+  t.match(generated.headers.get('x-request-id'), /^[0-9a-f-]{36}$/)
+  const cors = await call(stack.url, 'GET', '/health', { headers: { origin: 'https://shop.example' } })
+  t.equal(cors.headers.get('access-control-allow-origin'), '*', 'CORS is on')
+})
