@@ -117,10 +117,11 @@ export async function startStack (options: StackOptions = {}): Promise<Stack> {
   const stop = async () => {
     await Promise.all(processes.map(async (p) => {
       if (p.exitCode !== null || p.signalCode !== null) return
-      p.kill('SIGTERM')
       const exited = once(p, 'exit')
-      const timeout = sleep(15_000).then(() => p.kill('SIGKILL'))
-      await Promise.race([exited, timeout])
+      p.kill('SIGTERM')
+      const killer = setTimeout(() => p.kill('SIGKILL'), 15_000)
+      await exited
+      clearTimeout(killer)
     }))
     await database.drop()
     await clearRedisPrefix(prefix)

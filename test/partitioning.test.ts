@@ -1,0 +1,30 @@
+import { hash32, partitionOf, partitionQueueName, seatGroupKey, sectionGroupKey } from '@seatline/queue'
+import t from 'tap'
+
+t.test('a group key always lands on the same partition', async (t) => {
+  // FNV-1a reference values: a change of hash would silently reorder queued commands.
+  t.equal(hash32(''), 0x811c9dc5)
+  t.equal(hash32('a'), 0xe40c292c)
+  t.equal(hash32('foobar'), 0xbf9cf968)
+  for (const key of ['e1:A1', 'e1:B7', 'e2:A1']) {
+    const first = partitionOf(key, 16)
+    for (let i = 0; i < 5; i++) t.equal(partitionOf(key, 16), first, `${key} is stable`)
+  }
+})
+
+t.test('keys spread evenly over the partitions', async (t) => {
+  for (const partitions of [4, 16, 64]) {
+    const counts = new Array(partitions).fill(0)
+    const keys = 50_000
+    for (let i = 0; i < keys; i++) counts[partitionOf(`event-${i % 7}:${String.fromCharCode(65 + (i % 26))}${i}`, partitions)]++
+    const mean = keys / partitions
+    t.ok(counts.every((c) => c > mean * 0.85 && c < mean * 1.15), `${partitions} partitions: every one within 15% of ${mean}`)
+  }
+})
+
+t.test('group keys and queue names', async (t) => {
+  t.equal(seatGroupKey('ev', ['C3', 'A10', 'B2']), 'ev:A10', 'a multi-seat command groups under its smallest seat')
+  t.equal(seatGroupKey('ev', ['B2', 'C3', 'A10']), 'ev:A10', 'whatever the order it was given in')
+  t.equal(sectionGroupKey('ev', 'sec'), 'ev:sec')
+  t.equal(partitionQueueName(3), '{booking-3}', 'queue names carry a Redis Cluster hash tag')
+})

@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createDb, dropDatabase } from '@seatline/db'
+import t from 'tap'
+import { clearRedisPrefix, REDIS_URL, uniqueName } from './helpers/stack.ts'
+
+const ROOT = new URL('../', import.meta.url)
+
+async function run (script: string, env: Record<string, string>): Promise<{ code: number | null, stderr: string }> {
+  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (chunk) => { stderr += chunk })
+  const [code] = await once(child, 'exit')
+  return { code, stderr }
+}
+
+t.test('an unreachable Postgres or Redis gets one clear line and a non-zero exit', async (t) => {
+  const cases: Array<[string, Record<string, string>, RegExp]> = [
+    ['apps/worker/src/main.ts', { DATABASE_URL: 'postgres://app:hunter2@127.0.0.1:1/seatline' }, /cannot reach PostgreSQL at postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/seatline .*start it/],
+    ['apps/gateway/src/server.ts', { REDIS_URL: 'redis://127.0.0.1:1' }, /cannot reach Redis at redis:\/\/127\.0\.0\.1:1 .*start it/],
+    ['apps/gateway/src/server.ts', { BOOKING_WAIT_MS: 'soon' }, /configuration error: BOOKING_WAIT_MS must be a whole number/],
+  ]
+  for (const [script, env, message] of cases) {
+    const { code, stderr } = await run(script, env)
+    t.not(code, 0, `${script} exits non-zero`)
+    t.match(stderr, message, 'names the problem and the way out')
+    t.equal(stderr.trim().split('\n').length, 1, 'in one line, without a stack trace')
+    t.notMatch(stderr, /hunter2/, 'and without the password')
+  }
+})
+
+t.test('several processes starting at once on a missing database create and migrate it once', async (t) => {
+  const databaseUrl = `postgres://postgres@127.0.0.1:5432/${uniqueName('start')}`
+  const prefix = uniqueName('q')
+  t.teardown(async () => {
+    await dropDatabase(databaseUrl)
+    await clearRedisPrefix(prefix)
+  })
+  const env = { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn' }
+  const workers = Array.from({ length: 4 }, () => spawn(process.execPath, ['apps/worker/src/main.ts'], { cwd: ROOT, env, stdio: 'ignore' }))
+  t.teardown(async () => {
+    await Promise.all(workers.map(async (w) => {
+      if (w.exitCode !== null) return
+      const exited = once(w, 'exit')
+      w.kill('SIGTERM')
+      await exited
+    }))
+  })
+
+  const db = createDb(databaseUrl, { max: 1 })
+  t.teardown(() => db.destroy())
+  const deadline = Date.now() + 30_000
+  let applied = 0
+  while (Date.now() < deadline) {
+    t.ok(workers.every((w) => w.exitCode === null), 'no worker died') || t.bailout()
+    try {
+      applied = (await db.selectFrom('kysely_migration' as never).selectAll().execute()).length
+      if (applied > 0) break
+    } catch {}
+    await sleep(200)
+  }
+  await sleep(1_000)
+  const rows = await db.selectFrom('kysely_migration' as never).selectAll().execute()
+  t.ok(rows.length > 0, 'the schema was applied')
+  t.equal(new Set(rows.map((r: any) => r.name)).size, rows.length, 'each migration exactly once')
+  t.ok(workers.every((w) => w.exitCode === null), 'and every process is running')
+})
