@@ -1,0 +1,20 @@
+# One image for both processes: the gateway by default, the worker with
+# `command: ["node", "apps/worker/src/main.ts"]`. Node 24 runs the TypeScript directly.
+FROM node:24-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+COPY apps/gateway/package.json apps/gateway/
+COPY apps/worker/package.json apps/worker/
+COPY packages/config/package.json packages/config/
+COPY packages/contracts/package.json packages/contracts/
+COPY packages/db/package.json packages/db/
+COPY packages/lock/package.json packages/lock/
+COPY packages/queue/package.json packages/queue/
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+COPY apps apps
+COPY packages packages
+COPY migrations migrations
+USER node
+EXPOSE 3000
+CMD ["node", "apps/gateway/src/server.ts"]
