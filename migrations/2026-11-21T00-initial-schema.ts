@@ -47,6 +47,10 @@ export async function up (db: Kysely<unknown>): Promise<void> {
     .addCheckConstraint('seats_booked_has_booking', sql`status <> 'booked' or booking_id is not null`)
     .execute()
 
+  // The sweeper's way to the expired holds it tidies.
+  await db.schema.createIndex('seats_held_expiry').on('seats').column('hold_expires_at')
+    .where(sql.ref('status'), '=', 'held').execute()
+
   await db.schema.createTable('holds')
     .addColumn('id', 'uuid', (c) => c.primaryKey())
     .addColumn('event_id', 'uuid', (c) => c.notNull().references('events.id'))
@@ -103,9 +107,12 @@ export async function up (db: Kysely<unknown>): Promise<void> {
     .addColumn('user_id', 'uuid', (c) => c.notNull().references('users.id'))
     .addColumn('key', 'text', (c) => c.notNull())
     .addColumn('fingerprint', 'text', (c) => c.notNull())
-    .addColumn('request_id', 'uuid', (c) => c.notNull().references('requests.id'))
+    .addColumn('request_id', 'uuid', (c) => c.notNull())
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addPrimaryKeyConstraint('idempotency_keys_pkey', ['user_id', 'key'])
+    // Checked at commit: a key is claimed first, then its request row is written.
+    .addForeignKeyConstraint('idempotency_keys_request_fkey', ['request_id'], 'requests', ['id'],
+      (fk) => fk.onDelete('cascade').deferrable().initiallyDeferred())
     .execute()
 }
 

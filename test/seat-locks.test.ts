@@ -71,12 +71,12 @@ t.test("a stale holder's write is refused by its fencing number", async (t) => {
   const staleFence = staleHolder.fences.get(seatResource(event.id, 'A1'))!
   await sleep(200) // the stale holder pauses past its lock's life
 
-  const result = await bookSeats(db, locks, await command(['A1']))
+  const result = await bookSeats({ db, locks }, await command(['A1']))
   t.equal(result.ok, true, 'the new holder books under a fresh lock')
 
   const late = await command(['A1'])
   await t.rejects(
-    db.transaction().execute((trx) => bookSeatsInTransaction(trx, late, new Map([['A1', staleFence]]))),
+    db.transaction().execute((trx) => bookSeatsInTransaction(trx, late, new Map([[seatResource(event.id, 'A1'), staleFence]]))),
     StaleFenceError,
     'the stale holder is refused before it can write'
   )
@@ -96,8 +96,8 @@ t.test('a command run twice (a retried job) commits once and answers the same', 
   const cmd = { type: 'book-seats' as const, requestId, userId: user.id, eventId: event.id, seatIds: ['A1'] }
   const locks = new ResourceLocks(redis, { prefix })
 
-  const first = await bookSeats(db, locks, cmd)
-  const again = await bookSeats(db, locks, cmd)
+  const first = await bookSeats({ db, locks }, cmd)
+  const again = await bookSeats({ db, locks }, cmd)
   t.same(again, first, 'the retry returns the recorded result')
   const bookings = await db.selectFrom('bookings').select('id').execute()
   t.equal(bookings.length, 1, 'and books nothing more')

@@ -11,6 +11,7 @@ import authRoutes from './routes/auth.ts'
 import bookingRoutes from './routes/bookings.ts'
 import eventRoutes from './routes/events.ts'
 import healthRoutes from './routes/health.ts'
+import holdRoutes from './routes/holds.ts'
 import requestRoutes from './routes/requests.ts'
 import type { Services } from './services.ts'
 
@@ -60,6 +61,7 @@ export async function buildApp ({ config, services, logger }: AppOptions): Promi
   await app.register(authRoutes)
   await app.register(eventRoutes)
   await app.register(bookingRoutes)
+  await app.register(holdRoutes)
   await app.register(requestRoutes)
   return app
 }

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis'
 import type { SubmitDeps } from './lib/submit-command.ts'
 import { BookingsRepository } from './repositories/bookings.ts'
 import { EventsRepository } from './repositories/events.ts'
+import { HoldsRepository } from './repositories/holds.ts'
 import { RequestsRepository } from './repositories/requests.ts'
 import { UsersRepository } from './repositories/users.ts'
 
@@ -21,6 +22,7 @@ export interface Services {
   dispatcher: CommandDispatcher
   users: UsersRepository
   events: EventsRepository
+  holds: HoldsRepository
   bookings: BookingsRepository
   requests: RequestsRepository
   commands: SubmitDeps
@@ -41,6 +43,7 @@ export async function createServices (config: Config): Promise<Services> {
     dispatcher,
     users: new UsersRepository(db),
     events: new EventsRepository(db),
+    holds: new HoldsRepository(db),
     bookings: new BookingsRepository(db),
     requests,
     commands: { dispatcher, requests, waitMs: config.bookingWaitMs },

@@ -5,7 +5,8 @@ import { assertRedisReachable, createBlockingRedis, startPartitionWorkers } from
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
 import { processCommand } from './process-command.ts'
-import { recordResult } from './request-record.ts'
+import { startMaintenance } from './maintenance/maintenance-queue.ts'
+import { recordGaveUp } from './request-record.ts'
 
 const config = loadConfigOrExit()
 const log = pino({ level: config.logLevel, base: { service: 'worker', pid: process.pid } })
@@ -22,27 +23,28 @@ try {
 const redis = createBlockingRedis(config.redisUrl, 'seatline-worker')
 redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'))
 const locks = new ResourceLocks(redis, { prefix: config.queuePrefix })
+const context = { db, locks }
 
 const workers = await startPartitionWorkers({
   redis,
   prefix: config.queuePrefix,
   partitions: config.queuePartitions,
-  process: (command) => processCommand({ db, locks }, command),
+  process: (command) => processCommand(context, command),
   onFailed: (command, error, final) => {
     log.warn({ err: error, requestId: command.requestId, final }, 'command failed')
     if (!final) return
-    // Out of retries on an infrastructure fault: nothing was committed; say so to the poller.
-    recordResult(db, command.requestId, { ok: false, code: 'UNAVAILABLE', detail: 'the command could not be processed; nothing was changed, try again' })
+    recordGaveUp(db, command.requestId)
       .catch((err: unknown) => log.error({ err, requestId: command.requestId }, 'could not record failure'))
   },
 })
+const maintenance = await startMaintenance(redis, config.queuePrefix, db, log)
 log.info({ partitions: config.queuePartitions }, 'worker ready')
 
 closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {
   if (err) log.error({ err }, 'shutting down after error')
   else log.info({ signal }, 'shutting down')
   // Worker.close waits for the job in hand, so no command is cut in half.
-  await Promise.all(workers.map((w) => w.close()))
+  await Promise.all([...workers.map((w) => w.close()), maintenance.close()])
   await redis.quit().catch(() => {})
   await db.destroy()
 })

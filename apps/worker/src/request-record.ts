@@ -1,16 +1,15 @@
 import type { CommandResult } from '@seatline/contracts'
-import type { Db } from '@seatline/db'
+import type { Database, Db } from '@seatline/db'
 import type { Transaction } from 'kysely'
-import type { Database } from '@seatline/db'
 
-type Trx = Transaction<Database>
+type Executor = Transaction<Database> | Db
 
 /**
  * Locks the command's request row for this transaction. If the command already ran (a retry
  * after a crash, a stalled job run twice) its stored result is returned and nothing changes:
  * this is what makes every command idempotent by its request id.
  */
-export async function priorResult (trx: Trx, requestId: string): Promise<CommandResult | undefined> {
+export async function priorResult (trx: Transaction<Database>, requestId: string): Promise<CommandResult | undefined> {
   const row = await trx.selectFrom('requests').select(['status', 'result'])
     .where('id', '=', requestId).forUpdate().executeTakeFirst()
   if (row && row.status !== 'pending') return row.result as CommandResult
@@ -18,10 +17,21 @@ export async function priorResult (trx: Trx, requestId: string): Promise<Command
 }
 
 /** Stores the command's result in the same transaction as its effects. */
-export async function recordResult (trx: Trx | Db, requestId: string, result: CommandResult): Promise<void> {
-  await trx.updateTable('requests')
+export async function recordResult (executor: Executor, requestId: string, result: CommandResult): Promise<void> {
+  await executor.updateTable('requests')
     .set({ status: result.ok ? 'succeeded' : 'failed', result: JSON.stringify(result), completed_at: new Date() })
     .where('id', '=', requestId)
     .where('status', '=', 'pending')
     .execute()
+}
+
+/**
+ * Out of retries on an infrastructure fault: nothing was committed. The poller learns so, and
+ * the idempotency key is let go, so that the client's retry with it runs the command afresh.
+ */
+export async function recordGaveUp (db: Db, requestId: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await recordResult(trx, requestId, { ok: false, code: 'UNAVAILABLE', detail: 'the command could not be processed; nothing was changed, try again' })
+    await trx.deleteFrom('idempotency_keys').where('request_id', '=', requestId).execute()
+  })
 }

@@ -1,19 +1,58 @@
 /**
  * What the gateway puts on a partition queue and what the worker gives back. A domain refusal is
  * a result (`ok: false` with a code), never a failed job: only infrastructure faults fail a job.
+ * Every command carries the request id it is recorded under, which makes it idempotent.
  */
 import type { Booking } from './http-bookings.ts'
+import type { Hold } from './http-holds.ts'
 import type { ProblemCode } from './problems.ts'
 
-export interface BookSeatsCommand {
-  type: 'book-seats'
+interface CommandBase {
   requestId: string
   userId: string
   eventId: string
+}
+
+export interface BookSeatsCommand extends CommandBase {
+  type: 'book-seats'
   seatIds: string[]
 }
 
-export type Command = BookSeatsCommand
+export interface BookSectionCommand extends CommandBase {
+  type: 'book-section'
+  sectionId: string
+  quantity: number
+}
+
+export interface HoldSeatsCommand extends CommandBase {
+  type: 'hold-seats'
+  seatIds: string[]
+  ttlSeconds: number
+}
+
+/** Hold commands carry the hold's seats (read by the gateway) so the worker can lock them first. */
+export interface ConfirmHoldCommand extends CommandBase {
+  type: 'confirm-hold'
+  holdId: string
+  seatIds: string[]
+}
+
+export interface ReleaseHoldCommand extends CommandBase {
+  type: 'release-hold'
+  holdId: string
+  seatIds: string[]
+}
+
+export interface CancelBookingCommand extends CommandBase {
+  type: 'cancel-booking'
+  bookingId: string
+  seatIds: string[]
+  sectionId: string | null
+}
+
+export type Command =
+  | BookSeatsCommand | BookSectionCommand | HoldSeatsCommand
+  | ConfirmHoldCommand | ReleaseHoldCommand | CancelBookingCommand
 
 export interface RefusedSeat {
   seatId: string
@@ -35,10 +74,14 @@ export interface Refusal {
   remaining?: number
 }
 
-export interface BookingCreated {
-  ok: true
-  kind: 'booking'
-  booking: Booking
-}
+export type Success =
+  | { ok: true, kind: 'booking', booking: Booking }
+  | { ok: true, kind: 'cancellation', booking: Booking }
+  | { ok: true, kind: 'hold', hold: Hold }
+  | { ok: true, kind: 'release', holdId: string }
 
-export type CommandResult = BookingCreated | Refusal
+export type CommandResult = Success | Refusal
+
+export function refuse (code: DomainRefusalCode, detail: string, extensions: Omit<Refusal, 'ok' | 'code' | 'detail'> = {}): Refusal {
+  return { ok: false, code, detail, ...extensions }
+}

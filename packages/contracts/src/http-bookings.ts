@@ -7,6 +7,16 @@ export const BookSeatsBody = Type.Object({
 }, { additionalProperties: false })
 export type BookSeatsBody = Type.Static<typeof BookSeatsBody>
 
+export const BookSectionBody = Type.Object({
+  sectionId: Uuid,
+  quantity: Type.Integer({ minimum: 1, maximum: MAX_SEATS_PER_COMMAND }),
+}, { additionalProperties: false })
+export type BookSectionBody = Type.Static<typeof BookSectionBody>
+
+/** Reserved seats or a general-admission quantity; a body with both is refused. */
+export const BookingBody = Type.Union([BookSeatsBody, BookSectionBody])
+export type BookingBody = Type.Static<typeof BookingBody>
+
 export const BookingStatus = Type.Union([Type.Literal('confirmed'), Type.Literal('cancelled')])
 
 export const Booking = Type.Object({

@@ -10,9 +10,7 @@ export type DispatchOutcome =
   | { state: 'failed', reason: string }
   | { state: 'timeout' }
 
-interface Waiter {
-  settle (outcome: DispatchOutcome): void
-}
+type Waiter = (outcome: DispatchOutcome) => void
 
 export interface CommandDispatcherOptions {
   redis: Redis
@@ -29,7 +27,7 @@ export interface CommandDispatcherOptions {
 export class CommandDispatcher {
   readonly #queues: Queue[] = []
   readonly #events: QueueEvents[] = []
-  readonly #waiters = new Map<string, Waiter>()
+  readonly #waiters = new Map<string, Set<Waiter>>()
   readonly #options: CommandDispatcherOptions
 
   constructor (options: CommandDispatcherOptions) {
@@ -66,21 +64,24 @@ export class CommandDispatcher {
 
   /**
    * Enqueues `command` on the partition of `groupKey` and waits up to `waitMs` for its result.
-   * Adding a job whose id exists already is a no-op in BullMQ, so a repeated request id joins
-   * the first job instead of running twice.
+   * Adding a job whose id exists already is a no-op in BullMQ, so a duplicate of a request joins
+   * the first one's job instead of running twice. `recorded` looks the result up where the
+   * worker stores it: a duplicate may arrive after the answer went by on the event stream.
    */
-  async dispatch (command: Command, groupKey: string, waitMs: number): Promise<DispatchOutcome> {
+  async dispatch (command: Command, groupKey: string, waitMs: number, recorded?: () => Promise<CommandResult | undefined>): Promise<DispatchOutcome> {
     const jobId = commandJobId(command.requestId)
     const queue = this.#queues[partitionOf(groupKey, this.#options.partitions)]!
     if (waitMs <= 0) {
       await queue.add(command.type, command, { ...COMMAND_JOB_OPTIONS, jobId })
       return { state: 'timeout' }
     }
-    const answer = this.#wait(jobId, waitMs)
+    const { answer, settle } = this.#wait(jobId, waitMs)
     try {
       await queue.add(command.type, command, { ...COMMAND_JOB_OPTIONS, jobId })
+      const result = await recorded?.()
+      if (result) settle({ state: 'completed', result })
     } catch (error) {
-      this.#settle(jobId, { state: 'timeout' })
+      settle({ state: 'timeout' })
       throw error
     }
     return answer
@@ -92,26 +93,32 @@ export class CommandDispatcher {
   }
 
   async close (): Promise<void> {
-    for (const [jobId] of this.#waiters) this.#settle(jobId, { state: 'timeout' })
+    for (const jobId of [...this.#waiters.keys()]) this.#settle(jobId, { state: 'timeout' })
     await Promise.all([...this.#events.map((e) => e.close()), ...this.#queues.map((q) => q.close())])
   }
 
-  #wait (jobId: string, waitMs: number): Promise<DispatchOutcome> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.#settle(jobId, { state: 'timeout' }), waitMs)
-      this.#waiters.set(jobId, {
-        settle: (outcome) => {
-          clearTimeout(timer)
-          resolve(outcome)
-        },
-      })
+  /** Registers one waiter for `jobId`; several requests may wait on one job. */
+  #wait (jobId: string, waitMs: number): { answer: Promise<DispatchOutcome>, settle: Waiter } {
+    let settle!: Waiter
+    const answer = new Promise<DispatchOutcome>((resolve) => {
+      const timer = setTimeout(() => settle({ state: 'timeout' }), waitMs)
+      settle = (outcome) => {
+        clearTimeout(timer)
+        const waiters = this.#waiters.get(jobId)
+        waiters?.delete(settle)
+        if (waiters?.size === 0) this.#waiters.delete(jobId)
+        resolve(outcome)
+      }
     })
+    const waiters = this.#waiters.get(jobId) ?? new Set()
+    waiters.add(settle)
+    this.#waiters.set(jobId, waiters)
+    return { answer, settle }
   }
 
   #settle (jobId: string, outcome: DispatchOutcome): void {
-    const waiter = this.#waiters.get(jobId)
-    if (!waiter) return
-    this.#waiters.delete(jobId)
-    waiter.settle(outcome)
+    const waiters = this.#waiters.get(jobId)
+    if (!waiters) return
+    for (const settle of [...waiters]) settle(outcome)
   }
 }

@@ -3,7 +3,7 @@ import { makeProblem, type CommandResult, type Problem, type Refusal } from '@se
 export interface CommandReply {
   status: number
   headers: Record<string, string>
-  body: unknown
+  body?: unknown
   problem?: Problem
 }
 
@@ -15,10 +15,15 @@ export function refusalProblem (refusal: Refusal): Problem {
 /** Turns a worker's typed result into the contract's HTTP reply. */
 export function commandReply (result: CommandResult): CommandReply {
   if (result.ok) {
-    return {
-      status: 201,
-      headers: { location: `/v1/bookings/${result.booking.bookingId}` },
-      body: result.booking,
+    switch (result.kind) {
+      case 'booking':
+        return { status: 201, headers: { location: `/v1/bookings/${result.booking.bookingId}` }, body: result.booking }
+      case 'hold':
+        return { status: 201, headers: { location: `/v1/holds/${result.hold.holdId}` }, body: result.hold }
+      case 'cancellation':
+        return { status: 200, headers: {}, body: result.booking }
+      case 'release':
+        return { status: 204, headers: {} }
     }
   }
   const problem = refusalProblem(result)
@@ -28,15 +33,14 @@ export function commandReply (result: CommandResult): CommandReply {
   if (seats.length > 0 && seats.every((s) => s.status === 'held')) {
     headers['retry-after'] = String(Math.min(...seats.map((s) => s.retryAfterSeconds ?? 1)))
   }
-  if (result.code === 'UNAVAILABLE') headers['retry-after'] = '1'
+  if (result.code === 'UNAVAILABLE') headers['retry-after'] = '2'
   return { status: problem.status, headers, body: problem, problem }
 }
 
-/** What `GET /v1/requests/:id` shows of a finished command. */
+/** What `GET /v1/requests/:id` shows of a command. */
 export function requestView (requestId: string, result: CommandResult | null) {
   if (!result) return { requestId, status: 'pending' as const }
+  if (!result.ok) return { requestId, status: 'failed' as const, error: refusalProblem(result) }
   const reply = commandReply(result)
-  return result.ok
-    ? { requestId, status: 'succeeded' as const, result: reply.body }
-    : { requestId, status: 'failed' as const, error: reply.problem }
+  return { requestId, status: 'succeeded' as const, result: reply.body ?? null }
 }

@@ -1,9 +1,9 @@
-import type { Command } from '@seatline/contracts'
-import { PROBLEM_CONTENT_TYPE } from '@seatline/contracts'
-import type { CommandDispatcher } from '@seatline/queue'
+import { type Command, type CommandResult, PROBLEM_CONTENT_TYPE } from '@seatline/contracts'
+import type { CommandDispatcher, DispatchOutcome } from '@seatline/queue'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RequestsRepository } from '../repositories/requests.ts'
 import { commandReply } from './command-reply.ts'
+import { idempotencyClaim } from './idempotency.ts'
 import { ProblemError } from './problem-error.ts'
 
 export interface SubmitDeps {
@@ -16,34 +16,47 @@ function wantsAsync (request: FastifyRequest): boolean {
   return /\brespond-async\b/i.test(String(request.headers.prefer ?? ''))
 }
 
+function unavailable (requestId?: string): ProblemError {
+  return new ProblemError('UNAVAILABLE', 'the booking queue cannot be reached; nothing was changed, try again',
+    requestId ? { requestId } : {}, { 'retry-after': '2' })
+}
+
 /**
- * The gateway's half of every command: record it, enqueue it on its group's partition, wait
- * (bounded) for the worker's answer and reply with it, or with 202 and a URL to poll.
+ * The gateway's half of every command: record it (or find the first request under its
+ * idempotency key), enqueue it on its group's partition, wait (bounded) for the worker's answer
+ * and reply with it, or with 202 and a URL to poll.
  */
 export async function submitCommand (deps: SubmitDeps, request: FastifyRequest, reply: FastifyReply, command: Command, groupKey: string) {
-  await deps.requests.create(command)
-  const waitMs = wantsAsync(request) ? 0 : deps.waitMs
-  let outcome
-  try {
-    outcome = await deps.dispatcher.dispatch(command, groupKey, waitMs)
-  } catch (error) {
-    request.log.warn({ err: error, requestId: command.requestId }, 'could not enqueue command')
-    await deps.requests.discard(command.requestId).catch(() => {})
-    throw new ProblemError('UNAVAILABLE', 'the booking queue cannot be reached; nothing was changed, try again', {}, { 'retry-after': '2' })
+  const acceptance = await deps.requests.accept(command, idempotencyClaim(request))
+  if (acceptance.kind === 'key-reused') {
+    throw new ProblemError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request in the last 24 hours')
   }
+  const duplicate = acceptance.kind === 'duplicate' ? acceptance.record : undefined
+  if (duplicate?.result) return sendResult(reply, duplicate.result)
 
-  let result = outcome.state === 'completed' ? outcome.result : undefined
-  if (outcome.state === 'failed') {
-    throw new ProblemError('UNAVAILABLE', 'the command could not be processed; nothing was changed, try again', { requestId: command.requestId }, { 'retry-after': '2' })
+  const toRun = duplicate?.command ?? command
+  const lookUp = async () => (await deps.requests.findOwned(toRun.userId, toRun.requestId))?.result ?? undefined
+  const waitMs = wantsAsync(request) ? 0 : deps.waitMs
+  let outcome: DispatchOutcome
+  try {
+    outcome = await deps.dispatcher.dispatch(toRun, groupKey, waitMs, duplicate ? lookUp : undefined)
+  } catch (error) {
+    request.log.warn({ err: error, requestId: toRun.requestId }, 'could not enqueue command')
+    if (!duplicate) await deps.requests.discard(toRun.requestId).catch(() => {})
+    throw unavailable()
   }
-  if (!result && waitMs > 0) {
-    // The answer may have been recorded while its event went missing (a reconnect): ask the record.
-    result = (await deps.requests.findOwned(command.userId, command.requestId))?.result ?? undefined
-  }
+  if (outcome.state === 'failed') throw unavailable(toRun.requestId)
+
+  // The answer may have been recorded while its event went by unseen (a reconnect): ask the record.
+  const result: CommandResult | undefined = outcome.state === 'completed' ? outcome.result : (waitMs > 0 ? await lookUp() : undefined)
   if (!result) {
-    return reply.code(202).header('location', `/v1/requests/${command.requestId}`)
-      .send({ requestId: command.requestId, status: 'pending' })
+    return reply.code(202).header('location', `/v1/requests/${toRun.requestId}`)
+      .send({ requestId: toRun.requestId, status: 'pending' })
   }
+  return sendResult(reply, result)
+}
+
+function sendResult (reply: FastifyReply, result: CommandResult) {
   const answer = commandReply(result)
   reply.code(answer.status).headers(answer.headers)
   if (answer.problem) reply.type(PROBLEM_CONTENT_TYPE)

@@ -48,6 +48,12 @@ export class BookingsRepository {
       .select(sql<string[] | null>`(select array_agg(bs.seat_id order by bs.seat_id) from booking_seats bs where bs.booking_id = b.id)`.as('seat_ids'))
   }
 
+  /** The facts a cancel needs before it is queued: owner, event and what it booked. */
+  async findRef (bookingId: string): Promise<{ userId: string, eventId: string, sectionId: string | null, seatIds: string[] } | undefined> {
+    const row = await this.#select().where('b.id', '=', bookingId).executeTakeFirst()
+    return row ? { userId: row.user_id, eventId: row.event_id, sectionId: row.section_id, seatIds: row.seat_ids ?? [] } : undefined
+  }
+
   /** Only the owner's: another user's booking is indistinguishable from a missing one. */
   async findOwned (userId: string, bookingId: string): Promise<Booking | undefined> {
     const row = await this.#select().where('b.id', '=', bookingId).where('b.user_id', '=', userId).executeTakeFirst()

@@ -1,11 +1,24 @@
 import type { Command, CommandResult } from '@seatline/contracts'
 import type { Db } from '@seatline/db'
+import { sql } from 'kysely'
 
 export interface RequestRecord {
   id: string
   status: 'pending' | 'succeeded' | 'failed'
+  command: Command
   result: CommandResult | null
 }
+
+export interface IdempotencyClaim {
+  key: string
+  /** Hash of method, path and body: the same key with another request is refused. */
+  fingerprint: string
+}
+
+export type Acceptance =
+  | { kind: 'new' }
+  | { kind: 'duplicate', record: RequestRecord }
+  | { kind: 'key-reused' }
 
 /** The durable record of every accepted command, written before its job is enqueued. */
 export class RequestsRepository {
@@ -15,20 +28,49 @@ export class RequestsRepository {
     this.#db = db
   }
 
-  async create (command: Command): Promise<void> {
-    await this.#db.insertInto('requests')
-      .values({ id: command.requestId, user_id: command.userId, command: JSON.stringify(command) })
-      .execute()
+  /**
+   * Records a new command, or, when its idempotency key was used in the last 24 hours, finds
+   * the first request under that key instead. Concurrent duplicates queue on the key's row, so
+   * exactly one of them is new.
+   */
+  async accept (command: Command, claim?: IdempotencyClaim): Promise<Acceptance> {
+    return this.#db.transaction().execute(async (trx) => {
+      if (claim) {
+        await trx.deleteFrom('idempotency_keys')
+          .where('user_id', '=', command.userId).where('key', '=', claim.key)
+          .where('created_at', '<', sql<Date>`now() - interval '24 hours'`)
+          .execute()
+        const claimed = await trx.insertInto('idempotency_keys')
+          .values({ user_id: command.userId, key: claim.key, fingerprint: claim.fingerprint, request_id: command.requestId })
+          .onConflict((oc) => oc.columns(['user_id', 'key']).doNothing())
+          .returning('request_id').executeTakeFirst()
+        if (!claimed) {
+          const first = await trx.selectFrom('idempotency_keys as k').innerJoin('requests as r', 'r.id', 'k.request_id')
+            .select(['k.fingerprint', 'r.id', 'r.status', 'r.command', 'r.result'])
+            .where('k.user_id', '=', command.userId).where('k.key', '=', claim.key).executeTakeFirstOrThrow()
+          if (first.fingerprint !== claim.fingerprint) return { kind: 'key-reused' as const }
+          return { kind: 'duplicate' as const, record: toRecord(first) }
+        }
+      }
+      await trx.insertInto('requests')
+        .values({ id: command.requestId, user_id: command.userId, command: JSON.stringify(command) })
+        .execute()
+      return { kind: 'new' as const }
+    })
   }
 
-  /** Undoes `create` when the job could not be enqueued: the command was never accepted. */
+  /** Undoes `accept` when the job could not be enqueued: the command was never accepted. */
   async discard (requestId: string): Promise<void> {
     await this.#db.deleteFrom('requests').where('id', '=', requestId).where('status', '=', 'pending').execute()
   }
 
   async findOwned (userId: string, requestId: string): Promise<RequestRecord | undefined> {
-    const row = await this.#db.selectFrom('requests').select(['id', 'status', 'result'])
+    const row = await this.#db.selectFrom('requests').select(['id', 'status', 'command', 'result'])
       .where('id', '=', requestId).where('user_id', '=', userId).executeTakeFirst()
-    return row ? { id: row.id, status: row.status, result: row.result as CommandResult | null } : undefined
+    return row ? toRecord(row) : undefined
   }
+}
+
+function toRecord (row: { id: string, status: RequestRecord['status'], command: unknown, result: unknown }): RequestRecord {
+  return { id: row.id, status: row.status, command: row.command as Command, result: row.result as CommandResult | null }
 }

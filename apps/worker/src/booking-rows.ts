@@ -1,0 +1,32 @@
+import type { Booking } from '@seatline/contracts'
+import { randomUUID } from 'node:crypto'
+import type { Trx } from './run-command.ts'
+
+export type NewBooking =
+  | { eventId: string, userId: string, seatIds: string[] }
+  | { eventId: string, userId: string, sectionId: string, quantity: number }
+
+/** Inserts a confirmed booking (and its seat rows, whose unique index forbids a double). */
+export async function insertBooking (trx: Trx, booking: NewBooking): Promise<Booking> {
+  const id = randomUUID()
+  const section = 'sectionId' in booking ? booking : undefined
+  const row = await trx.insertInto('bookings').values({
+    id,
+    event_id: booking.eventId,
+    user_id: booking.userId,
+    status: 'confirmed',
+    section_id: section?.sectionId ?? null,
+    quantity: section?.quantity ?? null,
+  }).returning('created_at').executeTakeFirstOrThrow()
+  const result: Booking = { bookingId: id, eventId: booking.eventId, userId: booking.userId, status: 'confirmed', createdAt: row.created_at.toISOString() }
+  if (section) {
+    result.sectionId = section.sectionId
+    result.quantity = section.quantity
+  } else if ('seatIds' in booking) {
+    await trx.insertInto('booking_seats')
+      .values(booking.seatIds.map((seatId) => ({ booking_id: id, event_id: booking.eventId, seat_id: seatId })))
+      .execute()
+    result.seatIds = booking.seatIds
+  }
+  return result
+}

@@ -1,0 +1,21 @@
+import { type BookSectionCommand, type CommandResult, refuse } from '@seatline/contracts'
+import { sectionResource } from '@seatline/lock'
+import { insertBooking } from '../booking-rows.ts'
+import { isRefusal } from '../hold-rows.ts'
+import { type CommandContext, runLocked } from '../run-command.ts'
+import { adjustRemaining, lockSection } from '../section-rows.ts'
+
+/** Books a quantity of a general-admission section; `remaining` never goes below zero. */
+export function bookSection (context: CommandContext, command: BookSectionCommand): Promise<CommandResult> {
+  const { eventId, sectionId, quantity, userId } = command
+  return runLocked(context, command, [sectionResource(eventId, sectionId)], async (trx, fences) => {
+    const section = await lockSection(trx, eventId, sectionId, fences)
+    if (isRefusal(section)) return section
+    if (section.remaining < quantity) {
+      return refuse('SOLD_OUT', `${quantity} wanted, ${section.remaining} left`, { remaining: section.remaining })
+    }
+    await adjustRemaining(trx, eventId, sectionId, -quantity, fences)
+    const booking = await insertBooking(trx, { eventId, userId, sectionId, quantity })
+    return { ok: true, kind: 'booking', booking }
+  })
+}

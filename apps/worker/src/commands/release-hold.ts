@@ -1,0 +1,17 @@
+import type { CommandResult, ReleaseHoldCommand } from '@seatline/contracts'
+import { isRefusal, lockActiveHold } from '../hold-rows.ts'
+import { type CommandContext, runLocked } from '../run-command.ts'
+import { lockSeatRows, seatResources, writeSeats } from '../seat-rows.ts'
+
+/** Gives a hold's seats back at once, before it would have expired. */
+export function releaseHold (context: CommandContext, command: ReleaseHoldCommand): Promise<CommandResult> {
+  const { eventId, seatIds, userId, holdId } = command
+  return runLocked(context, command, seatResources(eventId, seatIds), async (trx, fences) => {
+    const hold = await lockActiveHold(trx, holdId, userId, 'HOLD_NOT_ACTIVE')
+    if (isRefusal(hold)) return hold
+    await lockSeatRows(trx, hold.event_id, hold.seat_ids, fences)
+    await writeSeats(trx, hold.event_id, hold.seat_ids, fences, { status: 'available' })
+    await trx.updateTable('holds').set({ status: 'released' }).where('id', '=', holdId).execute()
+    return { ok: true, kind: 'release', holdId }
+  })
+}

@@ -1,0 +1,29 @@
+import { refuse, type Refusal } from '@seatline/contracts'
+import { sql } from 'kysely'
+import type { Trx } from './run-command.ts'
+
+export interface ActiveHold {
+  id: string
+  event_id: string
+  seat_ids: string[]
+}
+
+/**
+ * Row-locks a hold and checks it can still be acted on by this user, in the contract's order:
+ * unknown, someone else's, no longer active, expired.
+ */
+export async function lockActiveHold (trx: Trx, holdId: string, userId: string, expiredCode: 'HOLD_EXPIRED' | 'HOLD_NOT_ACTIVE'): Promise<ActiveHold | Refusal> {
+  const hold = await trx.selectFrom('holds')
+    .select(['id', 'event_id', 'user_id', 'seat_ids', 'status', 'expires_at'])
+    .select(sql<boolean>`expires_at <= now()`.as('expired'))
+    .where('id', '=', holdId).forUpdate().executeTakeFirst()
+  if (!hold) return refuse('HOLD_NOT_FOUND', `hold ${holdId} does not exist`)
+  if (hold.user_id !== userId) return refuse('NOT_HOLD_OWNER', `hold ${holdId} belongs to another buyer`)
+  if (hold.status !== 'active') return refuse('HOLD_NOT_ACTIVE', `hold ${holdId} is already ${hold.status}`)
+  if (hold.expired) return refuse(expiredCode, `hold ${holdId} expired at ${hold.expires_at.toISOString()}`)
+  return hold
+}
+
+export function isRefusal (value: object): value is Refusal {
+  return 'ok' in value && value.ok === false
+}

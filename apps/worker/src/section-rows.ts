@@ -1,0 +1,32 @@
+import { refuse, type Refusal } from '@seatline/contracts'
+import { sectionResource } from '@seatline/lock'
+import { assertFresh } from './fencing.ts'
+import type { Fences, Trx } from './run-command.ts'
+
+export interface SectionRow {
+  id: string
+  remaining: number
+  capacity: number
+}
+
+/** Row-locks a general-admission section, refusing to go on if a newer lock holder wrote it. */
+export async function lockSection (trx: Trx, eventId: string, sectionId: string, fences: Fences): Promise<SectionRow | Refusal> {
+  const section = await trx.selectFrom('sections').select(['id', 'remaining', 'capacity', 'fence'])
+    .where('id', '=', sectionId).where('event_id', '=', eventId).forUpdate().executeTakeFirst()
+  if (!section) {
+    const event = await trx.selectFrom('events').select('id').where('id', '=', eventId).executeTakeFirst()
+    return event
+      ? refuse('SECTION_NOT_FOUND', `no section ${sectionId} in event ${eventId}`)
+      : refuse('EVENT_NOT_FOUND', `event ${eventId} does not exist`)
+  }
+  assertFresh([{ key: sectionResource(eventId, sectionId), fence: section.fence }], fences)
+  return section
+}
+
+/** Moves `delta` places into (negative) or out of (positive) the section's remaining count. */
+export async function adjustRemaining (trx: Trx, eventId: string, sectionId: string, delta: number, fences: Fences): Promise<void> {
+  await trx.updateTable('sections')
+    .set((eb) => ({ remaining: eb('remaining', '+', delta), fence: fences.get(sectionResource(eventId, sectionId))! }))
+    .where('id', '=', sectionId)
+    .execute()
+}
