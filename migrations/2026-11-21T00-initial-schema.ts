@@ -97,7 +97,7 @@ export async function up (db: Kysely<unknown>): Promise<void> {
     .addColumn('command', 'jsonb', (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending')
       .check(sql`status in ('pending', 'succeeded', 'failed')`))
-    .addColumn('result', 'jsonb')
+    .addColumn('result', 'json')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('completed_at', 'timestamptz')
     .execute()

@@ -55,3 +55,14 @@ export async function createEvent (baseUrl: string, token: string, body: Record<
 export function seatIds (prefix: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`)
 }
+
+/** Calls `read` every 100 ms until `done` says yes or `ms` have passed; returns the last value. */
+export async function poll<T> (read: () => Promise<T>, done: (value: T) => boolean, ms: number): Promise<T> {
+  const deadline = Date.now() + ms
+  let value = await read()
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    value = await read()
+  }
+  return value
+}

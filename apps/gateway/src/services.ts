@@ -1,6 +1,6 @@
 import type { Config } from '@seatline/config'
 import { createDb, type Db } from '@seatline/db'
-import { CommandDispatcher, createFailFastRedis } from '@seatline/queue'
+import { ArrivalOrder, CommandDispatcher, createFailFastRedis } from '@seatline/queue'
 import type { Redis } from 'ioredis'
 import type { SubmitDeps } from './lib/submit-command.ts'
 import { BookingsRepository } from './repositories/bookings.ts'
@@ -46,7 +46,7 @@ export async function createServices (config: Config): Promise<Services> {
     holds: new HoldsRepository(db),
     bookings: new BookingsRepository(db),
     requests,
-    commands: { dispatcher, requests, waitMs: config.bookingWaitMs },
+    commands: { dispatcher, arrivals: new ArrivalOrder(), requests, waitMs: config.bookingWaitMs },
     async close () {
       await dispatcher.close()
       await redis.quit().catch(() => {})

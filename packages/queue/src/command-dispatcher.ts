@@ -1,6 +1,7 @@
 import type { Command, CommandResult } from '@seatline/contracts'
 import { Queue, QueueEvents } from 'bullmq'
 import type { Redis } from 'ioredis'
+import type { Turn } from './arrival-order.ts'
 import { COMMAND_JOB_OPTIONS, commandJobId } from './job-options.ts'
 import { partitionOf, partitionQueueName } from './partitions.ts'
 import { createBlockingRedis } from './redis.ts'
@@ -68,16 +69,24 @@ export class CommandDispatcher {
    * the first one's job instead of running twice. `recorded` looks the result up where the
    * worker stores it: a duplicate may arrive after the answer went by on the event stream.
    */
-  async dispatch (command: Command, groupKey: string, waitMs: number, recorded?: () => Promise<CommandResult | undefined>): Promise<DispatchOutcome> {
+  async dispatch (command: Command, groupKey: string, waitMs: number, turn?: Turn, recorded?: () => Promise<CommandResult | undefined>): Promise<DispatchOutcome> {
     const jobId = commandJobId(command.requestId)
     const queue = this.#queues[partitionOf(groupKey, this.#options.partitions)]!
+    const add = async () => {
+      await turn?.ready
+      try {
+        await queue.add(command.type, command, { ...COMMAND_JOB_OPTIONS, jobId })
+      } finally {
+        turn?.done()
+      }
+    }
     if (waitMs <= 0) {
-      await queue.add(command.type, command, { ...COMMAND_JOB_OPTIONS, jobId })
+      await add()
       return { state: 'timeout' }
     }
     const { answer, settle } = this.#wait(jobId, waitMs)
     try {
-      await queue.add(command.type, command, { ...COMMAND_JOB_OPTIONS, jobId })
+      await add()
       const result = await recorded?.()
       if (result) settle({ state: 'completed', result })
     } catch (error) {

@@ -1,5 +1,5 @@
 import { type Command, type CommandResult, PROBLEM_CONTENT_TYPE } from '@seatline/contracts'
-import type { CommandDispatcher, DispatchOutcome } from '@seatline/queue'
+import type { ArrivalOrder, CommandDispatcher, DispatchOutcome, Turn } from '@seatline/queue'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RequestsRepository } from '../repositories/requests.ts'
 import { commandReply } from './command-reply.ts'
@@ -8,6 +8,7 @@ import { ProblemError } from './problem-error.ts'
 
 export interface SubmitDeps {
   dispatcher: CommandDispatcher
+  arrivals: ArrivalOrder
   requests: RequestsRepository
   waitMs: number
 }
@@ -27,6 +28,15 @@ function unavailable (requestId?: string): ProblemError {
  * and reply with it, or with 202 and a URL to poll.
  */
 export async function submitCommand (deps: SubmitDeps, request: FastifyRequest, reply: FastifyReply, command: Command, groupKey: string) {
+  const turn = deps.arrivals.take(groupKey)
+  try {
+    return await recordAndDispatch(deps, request, reply, command, groupKey, turn)
+  } finally {
+    turn.done()
+  }
+}
+
+async function recordAndDispatch (deps: SubmitDeps, request: FastifyRequest, reply: FastifyReply, command: Command, groupKey: string, turn: Turn) {
   const acceptance = await deps.requests.accept(command, idempotencyClaim(request))
   if (acceptance.kind === 'key-reused') {
     throw new ProblemError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request in the last 24 hours')
@@ -39,7 +49,7 @@ export async function submitCommand (deps: SubmitDeps, request: FastifyRequest, 
   const waitMs = wantsAsync(request) ? 0 : deps.waitMs
   let outcome: DispatchOutcome
   try {
-    outcome = await deps.dispatcher.dispatch(toRun, groupKey, waitMs, duplicate ? lookUp : undefined)
+    outcome = await deps.dispatcher.dispatch(toRun, groupKey, waitMs, turn, duplicate ? lookUp : undefined)
   } catch (error) {
     request.log.warn({ err: error, requestId: toRun.requestId }, 'could not enqueue command')
     if (!duplicate) await deps.requests.discard(toRun.requestId).catch(() => {})

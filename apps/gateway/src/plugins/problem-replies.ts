@@ -9,11 +9,26 @@ declare module 'fastify' {
   }
 }
 
-interface AjvError { instancePath?: string, message?: string, params?: Record<string, unknown> }
+interface AjvError { keyword?: string, schemaPath?: string, instancePath?: string, message?: string, params?: Record<string, unknown> }
+
+/**
+ * A body that matches none of a union's shapes fails every branch; report only the branch it
+ * came closest to (fewest missing properties, then fewest errors), not all of them.
+ */
+function closestBranch (errors: AjvError[]): AjvError[] {
+  const branches = new Map<string, AjvError[]>()
+  for (const e of errors) {
+    const branch = /^#\/anyOf\/(\d+)\//.exec(e.schemaPath ?? '')?.[1]
+    if (branch !== undefined) branches.set(branch, [...(branches.get(branch) ?? []), e])
+  }
+  if (branches.size === 0) return errors
+  const score = (list: AjvError[]) => list.filter((e) => e.keyword === 'required').length * 1000 + list.length
+  return [...branches.values()].sort((a, b) => score(a) - score(b))[0]!
+}
 
 function validationErrors (error: FastifyError): Array<{ path: string, message: string }> {
   const part = (error as { validationContext?: string }).validationContext ?? 'body'
-  return (error.validation as AjvError[]).map((e) => {
+  return closestBranch(error.validation as AjvError[]).map((e) => {
     const missing = e.params?.missingProperty ?? e.params?.additionalProperty
     const path = `${part}${e.instancePath ?? ''}${missing ? `/${String(missing)}` : ''}`
     const message = e.params?.additionalProperty ? 'is not allowed' : (e.message ?? 'is invalid')

@@ -10,14 +10,14 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const email = request.body.email.trim().toLowerCase()
     const userId = await users.create(email, await hashPassword(request.body.password))
     if (!userId) throw new ProblemError('EMAIL_TAKEN', `${email} is already registered`)
-    return reply.code(201).send({ userId, token: app.jwt.sign({ sub: userId }) })
+    return reply.code(201).send({ userId, token: app.issueToken(userId) })
   })
 
   app.post('/v1/auth/login', { schema: { body: Credentials, tags: ['identity'] } }, async (request) => {
     const user = await users.findByEmail(request.body.email.trim().toLowerCase())
     const valid = await verifyPassword(request.body.password, user?.passwordHash ?? DUMMY_HASH)
     if (!user || !valid) throw new ProblemError('INVALID_CREDENTIALS', 'email or password is wrong')
-    return { userId: user.id, token: app.jwt.sign({ sub: user.id }) }
+    return { userId: user.id, token: app.issueToken(user.id) }
   })
 }
 
