@@ -33,7 +33,7 @@ const workers = await startPartitionWorkers({
   onFailed: (command, error, final) => {
     log.warn({ err: error, requestId: command.requestId, final }, 'command failed')
     if (!final) return
-    recordGaveUp(db, command.requestId)
+    recordGaveUp(db, command)
       .catch((err: unknown) => log.error({ err, requestId: command.requestId }, 'could not record failure'))
   },
 })

@@ -1,4 +1,4 @@
-import type { CommandResult } from '@seatline/contracts'
+import type { Command, CommandResult } from '@seatline/contracts'
 import type { Database, Db } from '@seatline/db'
 import type { Transaction } from 'kysely'
 
@@ -16,12 +16,18 @@ export async function priorResult (trx: Transaction<Database>, requestId: string
   return undefined
 }
 
-/** Stores the command's result in the same transaction as its effects. */
-export async function recordResult (executor: Executor, requestId: string, result: CommandResult): Promise<void> {
-  await executor.updateTable('requests')
-    .set({ status: result.ok ? 'succeeded' : 'failed', result: JSON.stringify(result), completed_at: new Date() })
-    .where('id', '=', requestId)
-    .where('status', '=', 'pending')
+/**
+ * Stores the command's result in the same transaction as its effects. The gateway writes the
+ * row first only when it has to answer before the result exists (202, idempotency keys), so
+ * this may be the record's first write; a result already there is never replaced.
+ */
+export async function recordResult (executor: Executor, command: Command, result: CommandResult): Promise<void> {
+  const status = result.ok ? 'succeeded' : 'failed'
+  await executor.insertInto('requests')
+    .values({ id: command.requestId, user_id: command.userId, command: JSON.stringify(command), status, result: JSON.stringify(result), completed_at: new Date() })
+    .onConflict((oc) => oc.column('id')
+      .doUpdateSet((eb) => ({ status: eb.ref('excluded.status'), result: eb.ref('excluded.result'), completed_at: eb.ref('excluded.completed_at') }))
+      .where('requests.status', '=', 'pending'))
     .execute()
 }
 
@@ -29,9 +35,9 @@ export async function recordResult (executor: Executor, requestId: string, resul
  * Out of retries on an infrastructure fault: nothing was committed. The poller learns so, and
  * the idempotency key is let go, so that the client's retry with it runs the command afresh.
  */
-export async function recordGaveUp (db: Db, requestId: string): Promise<void> {
+export async function recordGaveUp (db: Db, command: Command): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await recordResult(trx, requestId, { ok: false, code: 'UNAVAILABLE', detail: 'the command could not be processed; nothing was changed, try again' })
-    await trx.deleteFrom('idempotency_keys').where('request_id', '=', requestId).execute()
+    await recordResult(trx, command, { ok: false, code: 'UNAVAILABLE', detail: 'the command could not be processed; nothing was changed, try again' })
+    await trx.deleteFrom('idempotency_keys').where('request_id', '=', command.requestId).execute()
   })
 }

@@ -30,7 +30,7 @@ export async function runLocked (
       const prior = await priorResult(trx, command.requestId)
       if (prior) return prior
       const result = await work(trx, held.fences)
-      await recordResult(trx, command.requestId, result)
+      await recordResult(trx, command, result)
       return result
     })
   } finally {

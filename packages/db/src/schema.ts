@@ -72,14 +72,16 @@ export interface BookingSeatsTable {
   active: ColumnType<boolean, boolean | undefined, boolean>
 }
 
+type RequestStatus = 'pending' | 'succeeded' | 'failed'
+
 export interface RequestsTable {
   id: string
   user_id: string
   command: ColumnType<unknown, string, never>
-  status: ColumnType<'pending' | 'succeeded' | 'failed', 'pending' | undefined, 'succeeded' | 'failed'>
-  result: ColumnType<unknown, never, string>
+  status: ColumnType<RequestStatus, RequestStatus | undefined, RequestStatus>
+  result: ColumnType<unknown, string | undefined, string>
   created_at: CreatedAt
-  completed_at: Timestamp | null
+  completed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 }
 
 export interface IdempotencyKeysTable {

@@ -2,6 +2,7 @@ import type { Command, CommandResult } from '@seatline/contracts'
 import { Queue, QueueEvents } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { Turn } from './arrival-order.ts'
+import { BulkAdder } from './bulk-adder.ts'
 import { COMMAND_JOB_OPTIONS, commandJobId } from './job-options.ts'
 import { partitionOf, partitionQueueName } from './partitions.ts'
 import { createBlockingRedis } from './redis.ts'
@@ -27,6 +28,7 @@ export interface CommandDispatcherOptions {
  */
 export class CommandDispatcher {
   readonly #queues: Queue[] = []
+  readonly #adders: BulkAdder[] = []
   readonly #events: QueueEvents[] = []
   readonly #waiters = new Map<string, Set<Waiter>>()
   readonly #options: CommandDispatcherOptions
@@ -34,7 +36,9 @@ export class CommandDispatcher {
   constructor (options: CommandDispatcherOptions) {
     this.#options = options
     for (let p = 0; p < options.partitions; p++) {
-      this.#queues.push(new Queue(partitionQueueName(p), { connection: options.redis, prefix: options.prefix }))
+      const queue = new Queue(partitionQueueName(p), { connection: options.redis, prefix: options.prefix })
+      this.#queues.push(queue)
+      this.#adders.push(new BulkAdder(queue))
     }
   }
 
@@ -71,14 +75,13 @@ export class CommandDispatcher {
    */
   async dispatch (command: Command, groupKey: string, waitMs: number, turn?: Turn, recorded?: () => Promise<CommandResult | undefined>): Promise<DispatchOutcome> {
     const jobId = commandJobId(command.requestId)
-    const queue = this.#queues[partitionOf(groupKey, this.#options.partitions)]!
+    const adder = this.#adders[partitionOf(groupKey, this.#options.partitions)]!
     const add = async () => {
       await turn?.ready
-      try {
-        await queue.add(command.type, command, { ...COMMAND_JOB_OPTIONS, jobId })
-      } finally {
-        turn?.done()
-      }
+      // Adds leave in the order they were buffered, so the next of the group may go at once.
+      const added = adder.add(command.type, command, { ...COMMAND_JOB_OPTIONS, jobId })
+      turn?.done()
+      await added
     }
     if (waitMs <= 0) {
       await add()

@@ -37,7 +37,8 @@ export async function submitCommand (deps: SubmitDeps, request: FastifyRequest, 
 }
 
 async function recordAndDispatch (deps: SubmitDeps, request: FastifyRequest, reply: FastifyReply, command: Command, groupKey: string, turn: Turn) {
-  const acceptance = await deps.requests.accept(command, idempotencyClaim(request))
+  const waitMs = wantsAsync(request) ? 0 : deps.waitMs
+  const acceptance = await deps.requests.accept(command, idempotencyClaim(request), waitMs <= 0)
   if (acceptance.kind === 'key-reused') {
     throw new ProblemError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request in the last 24 hours')
   }
@@ -46,7 +47,6 @@ async function recordAndDispatch (deps: SubmitDeps, request: FastifyRequest, rep
 
   const toRun = duplicate?.command ?? command
   const lookUp = async () => (await deps.requests.findOwned(toRun.userId, toRun.requestId))?.result ?? undefined
-  const waitMs = wantsAsync(request) ? 0 : deps.waitMs
   let outcome: DispatchOutcome
   try {
     outcome = await deps.dispatcher.dispatch(toRun, groupKey, waitMs, turn, duplicate ? lookUp : undefined)
@@ -60,6 +60,8 @@ async function recordAndDispatch (deps: SubmitDeps, request: FastifyRequest, rep
   // The answer may have been recorded while its event went by unseen (a reconnect): ask the record.
   const result: CommandResult | undefined = outcome.state === 'completed' ? outcome.result : (waitMs > 0 ? await lookUp() : undefined)
   if (!result) {
+    // Answering before the worker has: make sure there is a record to poll.
+    if (waitMs > 0) await deps.requests.recordPending(toRun)
     return reply.code(202).header('location', `/v1/requests/${toRun.requestId}`)
       .send({ requestId: toRun.requestId, status: 'pending' })
   }

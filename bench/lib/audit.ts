@@ -1,0 +1,54 @@
+import { sql } from 'kysely'
+import type { Target } from './target.ts'
+
+export interface AuditCheck { name: string, ok: boolean, detail: string }
+export interface Audit { ok: boolean, checks: AuditCheck[] }
+
+export function audit (checks: AuditCheck[]): Audit {
+  return { ok: checks.every((c) => c.ok), checks }
+}
+
+export function check (name: string, ok: boolean, detail: string): AuditCheck {
+  return { name, ok, detail }
+}
+
+/**
+ * After the load: no seat sold twice, every 201 in the database and nothing else, and the seat
+ * counts agree with the bookings. Read from the database when the bench owns the stack, from the
+ * API's event counts otherwise.
+ */
+export async function auditSeatBookings (target: Target, eventIds: string[], created: string[], seatsPerBooking: number): Promise<AuditCheck[]> {
+  if (!target.db) {
+    let booked = 0
+    for (const id of eventIds) {
+      const event = await (await fetch(`${target.url}/v1/events/${id}`)).json() as { seats: { booked: number } }
+      booked += event.seats.booked
+    }
+    return [check('booked seats match the 201s', booked === created.length * seatsPerBooking, `${booked} booked seats, ${created.length} bookings answered 201`)]
+  }
+  const db = target.db
+  const doubles = await sql<{ n: number }>`
+    select count(*)::int as n from (
+      select event_id, seat_id from booking_seats
+       where active and event_id = any(${eventIds}::uuid[])
+       group by event_id, seat_id having count(*) > 1) d`.execute(db)
+  const bookings = await sql<{ n: number, seats: number }>`
+    select count(distinct b.id)::int as n, count(bs.seat_id)::int as seats
+      from bookings b left join booking_seats bs on bs.booking_id = b.id
+     where b.status = 'confirmed' and b.event_id = any(${eventIds}::uuid[])`.execute(db)
+  const found = await sql<{ n: number }>`select count(*)::int as n from bookings where id = any(${created}::uuid[]) and status = 'confirmed'`.execute(db)
+  const bookedSeats = await sql<{ n: number }>`select count(*)::int as n from seats where status = 'booked' and event_id = any(${eventIds}::uuid[])`.execute(db)
+  const { n, seats } = bookings.rows[0]!
+  return [
+    check('no seat sold twice', doubles.rows[0]!.n === 0, `${doubles.rows[0]!.n} seats with two active bookings`),
+    check('every 201 is in the database', found.rows[0]!.n === created.length, `${found.rows[0]!.n} of ${created.length} answered bookings found`),
+    check('no booking without a 201', n === created.length, `${n} bookings in the database, ${created.length} answered 201`),
+    check('seat counts add up', seats === n * seatsPerBooking && bookedSeats.rows[0]!.n === seats, `${seats} booked seat rows, ${bookedSeats.rows[0]!.n} seats marked booked, ${n} bookings of ${seatsPerBooking}`),
+  ]
+}
+
+/** A 201 body starts with the booking id; slicing is enough and costs the load generator nothing. */
+export function bookingIdOf (body: string): string | undefined {
+  const match = /"bookingId":"([0-9a-f-]{36})"/.exec(body)
+  return match?.[1]
+}

@@ -1,0 +1,68 @@
+import { parseArgs } from 'node:util'
+
+export interface BenchOptions {
+  scenarios: string[]
+  connections?: number
+  durationS?: number
+  workers: number
+  partitions: number
+  target?: string
+  smoke: boolean
+  outDir: string
+}
+
+export const SCENARIOS = ['ceiling', 'baseline', 'uniform', 'flash-sale', 'hold-confirm', 'general-admission', 'scale'] as const
+
+const HELP = `npm run bench -- [options]
+
+  --scenario NAME     one of ${SCENARIOS.join(', ')} (repeatable; default: all)
+  --connections N     connections for the chosen scenario (default: per scenario)
+  --duration S        seconds of load for timed scenarios (default: 10)
+  --workers W         worker processes of the stack the bench starts (default: 2)
+  --partitions P      QUEUE_PARTITIONS of that stack (default: 16)
+  --target URL        load a stack that is already running instead (audits through the API)
+  --smoke             a few seconds per scenario, small sizes: proves the bench still works
+  --out DIR           where results go (default: bench/results)
+`
+
+export function parseCli (argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      scenario: { type: 'string', multiple: true },
+      connections: { type: 'string' },
+      duration: { type: 'string' },
+      workers: { type: 'string', default: '2' },
+      partitions: { type: 'string', default: '16' },
+      target: { type: 'string' },
+      smoke: { type: 'boolean', default: false },
+      out: { type: 'string', default: 'bench/results' },
+      help: { type: 'boolean', default: false },
+    },
+  })
+  if (values.help) {
+    console.log(HELP)
+    process.exit(0)
+  }
+  const int = (name: string, raw: string | undefined, min: number, max: number): number | undefined => {
+    if (raw === undefined) return undefined
+    const n = Number(raw)
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}, got "${raw}"`)
+    return n
+  }
+  const scenarios = values.scenario ?? [...SCENARIOS]
+  for (const s of scenarios) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}"; choose from ${SCENARIOS.join(', ')}`)
+  if (values.target && scenarios.some((s) => ['baseline', 'ceiling', 'scale'].includes(s)) && values.scenario) {
+    throw new Error('baseline, ceiling and scale start stacks of their own and cannot run with --target')
+  }
+  return {
+    scenarios: values.target && !values.scenario ? scenarios.filter((s) => !['baseline', 'ceiling', 'scale'].includes(s)) : scenarios,
+    connections: int('connections', values.connections, 1, 10_000),
+    durationS: int('duration', values.duration, 1, 600),
+    workers: int('workers', values.workers, 1, 64)!,
+    partitions: int('partitions', values.partitions, 1, 1024)!,
+    target: values.target,
+    smoke: values.smoke,
+    outDir: values.out,
+  }
+}

@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto'
+import type { Db } from '@seatline/db'
+import { sql } from 'kysely'
+import { startStack } from '../../scripts/local-stack.ts'
+import { mintToken } from './tokens.ts'
+
+export interface Buyer { userId: string, token: string }
+
+/** What a scenario loads: a stack the bench started itself, or one already running (`--target`). */
+export interface Target {
+  name: string
+  url: string
+  /** Present only for stacks the bench started: the audit then reads the database directly. */
+  db?: Db
+  pids: { gateway: number[], worker: number[] }
+  buyers (count: number): Promise<Buyer[]>
+  /** What the stack's processes printed, to explain a failed run. */
+  output (): string
+  stop (): Promise<void>
+}
+
+export interface OwnStackOptions {
+  workers: number
+  partitions?: number
+  /** Run the baseline server in place of Seatline's gateway and workers. */
+  baseline?: boolean
+}
+
+export async function ownStack (options: OwnStackOptions): Promise<Target> {
+  const secret = randomBytes(32).toString('hex')
+  const stack = await startStack({
+    workers: options.baseline ? 0 : options.workers,
+    gatewayScript: options.baseline ? 'bench/baseline/server.ts' : undefined,
+    env: { JWT_SECRET: secret, LOG_LEVEL: 'warn', QUEUE_PARTITIONS: String(options.partitions ?? 16) },
+  })
+  return {
+    name: options.baseline ? 'baseline' : 'seatline',
+    url: stack.url,
+    db: stack.db,
+    pids: stack.pids,
+    // Users straight into the database with self-signed tokens: 20,000 scrypt signups would take
+    // longer than the benchmark.
+    async buyers (count) {
+      const { rows } = await sql<{ id: string }>`
+        insert into users (email, password_hash)
+        select 'bench-' || ${randomBytes(4).toString('hex')} || '-' || g || '@example.com', 'not-a-login'
+          from generate_series(1, ${count}) g
+        returning id`.execute(stack.db)
+      return rows.map((r) => ({ userId: r.id, token: mintToken(secret, r.id) }))
+    },
+    output: () => stack.output(),
+    stop: () => stack.stop(),
+  }
+}
+
+/** A stack someone else runs: buyers sign up through the API (a pool, reused round robin). */
+export function externalTarget (url: string): Target {
+  const pool: Buyer[] = []
+  return {
+    name: 'seatline',
+    url,
+    pids: { gateway: [], worker: [] },
+    async buyers (count) {
+      const wanted = Math.min(count, 100)
+      while (pool.length < wanted) {
+        const batch = await Promise.all(Array.from({ length: Math.min(10, wanted - pool.length) }, async () => {
+          const email = `bench-${randomBytes(8).toString('hex')}@example.com`
+          const res = await fetch(`${url}/v1/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'bench-password' }) })
+          if (res.status !== 201) throw new Error(`signup at ${url} answered ${res.status}`)
+          return await res.json() as Buyer
+        }))
+        pool.push(...batch)
+      }
+      return Array.from({ length: count }, (_, i) => pool[i % pool.length]!)
+    },
+    output: () => '',
+    async stop () {},
+  }
+}
+
+export interface EventSpec { seats?: string[], sections?: Array<{ name: string, capacity: number }> }
+
+/**
+ * Creates an event for a scenario: straight into the database of a stack the bench started (the
+ * baseline has no events API), through the API otherwise.
+ */
+export async function createEvent (target: Target, buyer: Buyer, spec: EventSpec): Promise<{ id: string, sections: Array<{ id: string }> }> {
+  if (target.db) {
+    const db = target.db
+    return db.transaction().execute(async (trx) => {
+      const event = await trx.insertInto('events').values({ name: 'Benchmark', created_by: buyer.userId }).returning('id').executeTakeFirstOrThrow()
+      if (spec.seats?.length) await sql`insert into seats (event_id, seat_id) select ${event.id}, unnest(${spec.seats}::text[])`.execute(trx)
+      const sections = spec.sections?.length
+        ? await trx.insertInto('sections').values(spec.sections.map((s) => ({ event_id: event.id, name: s.name, capacity: s.capacity, remaining: s.capacity })))
+          .returning('id').execute()
+        : []
+      return { id: event.id, sections }
+    })
+  }
+  const body = spec
+  const res = await fetch(`${target.url}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${buyer.token}` },
+    body: JSON.stringify({ name: 'Benchmark', ...body }),
+  })
+  if (res.status !== 201) throw new Error(`creating an event answered ${res.status}: ${await res.text()}`)
+  return await res.json() as { id: string, sections: Array<{ id: string }> }
+}
+
+/** Seat ids S1..Sn. */
+export function seatNames (count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `S${i + 1}`)
+}
