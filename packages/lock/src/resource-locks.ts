@@ -78,11 +78,6 @@ export class ResourceLocks {
   }
 
   async #release (resources: string[], token: string): Promise<void> {
-    if (resources.length === 0) return
-    const pipeline = this.#redis.pipeline()
-    for (const resource of resources) {
-      (pipeline as unknown as LockCommands).seatlineReleaseLock(lockKeys(this.#prefix, resource).lock, token)
-    }
-    await pipeline.exec()
+    await Promise.all(resources.map((resource) => this.#redis.seatlineReleaseLock(lockKeys(this.#prefix, resource).lock, token)))
   }
 }

@@ -5,8 +5,8 @@ import { Redis, type RedisOptions } from 'ioredis'
  * For BullMQ workers and event readers: they block on Redis and must ride out a reconnect,
  * so commands wait instead of failing (BullMQ requires `maxRetriesPerRequest: null`).
  */
-export function createBlockingRedis (url: string, name: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, connectionName: name, lazyConnect: false })
+export function createBlockingRedis (url: string, name: string, extra: RedisOptions = {}): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, connectionName: name, lazyConnect: false, ...extra })
 }
 
 /**
