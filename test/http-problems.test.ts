@@ -17,6 +17,7 @@ t.test('bad requests get a 4xx problem+json with a code, never a 500', async (t)
     ['seat id twice', 'POST', booking, { token: user.token, body: { seatIds: ['A1', 'A1'] } }, 400, 'VALIDATION_FAILED'],
     ['eleven seats', 'POST', booking, { token: user.token, body: { seatIds: Array.from({ length: 11 }, (_, i) => `S${i}`) } }, 400, 'VALIDATION_FAILED'],
     ['malformed seat id', 'POST', booking, { token: user.token, body: { seatIds: ['A 1'] } }, 400, 'VALIDATION_FAILED'],
+    ['empty JSON body', 'POST', booking, { token: user.token, body: '', headers: { 'content-type': 'application/json' } }, 400, 'VALIDATION_FAILED'],
     ['unparseable JSON', 'POST', booking, { token: user.token, body: '{"seatIds":' }, 400, 'BAD_REQUEST'],
     ['text body', 'POST', booking, { token: user.token, body: 'A1', headers: { 'content-type': 'text/plain' } }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
     ['unknown event', 'POST', '/v1/events/00000000-0000-4000-8000-000000000000/bookings', { token: user.token, body: { seatIds: ['A1'] } }, 404, 'EVENT_NOT_FOUND'],

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { LockTimeoutError, ResourceLocks, lockKeys, seatResource } from '@seatline/lock'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { bookSeats, bookSeatsInTransaction } from '../apps/worker/src/commands/book-seats.ts'
+import { bookSeats, bookSeatsTransaction } from '../apps/worker/src/commands/book-seats.ts'
 import { StaleFenceError } from '../apps/worker/src/fencing.ts'
 import { clearRedisPrefix, freshDatabase, REDIS_URL, uniqueName } from './helpers/stack.ts'
 
@@ -76,7 +76,7 @@ t.test("a stale holder's write is refused by its fencing number", async (t) => {
 
   const late = await command(['A1'])
   await t.rejects(
-    db.transaction().execute((trx) => bookSeatsInTransaction(trx, late, new Map([[seatResource(event.id, 'A1'), staleFence]]))),
+    db.transaction().execute((trx) => bookSeatsTransaction(trx, late, new Map([[seatResource(event.id, 'A1'), staleFence]]))),
     StaleFenceError,
     'the stale holder is refused before it can write'
   )

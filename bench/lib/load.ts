@@ -45,7 +45,7 @@ export function jsonRequest (method: string, path: string, token: string, body?:
   return {
     method: method as autocannon.Request['method'],
     path,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    headers: body === undefined ? { authorization: `Bearer ${token}` } : { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   }
 }

@@ -2,7 +2,8 @@ import { auditSeatBookings, bookingIdOf, audit } from '../lib/audit.ts'
 import { jsonRequest, load } from '../lib/load.ts'
 import type { ScenarioResult } from '../lib/report.ts'
 import { sampleRss } from '../lib/rss.ts'
-import { createEvent, seatNames, type Target } from '../lib/target.ts'
+import { SEATS_PER_EVENT, seatPool } from '../lib/seat-pool.ts'
+import type { Target } from '../lib/target.ts'
 
 export interface UniformOptions {
   connections: number
@@ -11,17 +12,12 @@ export interface UniformOptions {
   config?: { workers?: number, partitions?: number }
 }
 
-const SEATS_PER_EVENT = 100_000
-const SAFE_RATE = 8_000 // bookings/s no run here reaches: enough seats that none is asked twice
+const SAFE_RATE = 5_000 // bookings/s no run here reaches: enough seats that none is asked twice
 
 /** Every request books a distinct seat of large events: the steady-state cost of one booking. */
 export async function uniform (target: Target, options: UniformOptions): Promise<ScenarioResult> {
   const buyers = await target.buyers(options.connections)
-  const needed = Math.min(options.durationS * SAFE_RATE, 10 * SEATS_PER_EVENT)
-  const events: string[] = []
-  for (let made = 0; made < needed; made += SEATS_PER_EVENT) {
-    events.push((await createEvent(target, buyers[0]!, { seats: seatNames(Math.min(SEATS_PER_EVENT, needed - made)) })).id)
-  }
+  const pool = await seatPool(target, buyers[0]!, Math.min(options.durationS * SAFE_RATE, 10 * SEATS_PER_EVENT))
 
   let next = 0
   const created: string[] = []
@@ -34,9 +30,8 @@ export async function uniform (target: Target, options: UniformOptions): Promise
     requests: [{
       setupRequest: (request) => {
         const i = next++
-        const buyer = buyers[i % buyers.length]!
-        const event = events[Math.floor(i / SEATS_PER_EVENT) % events.length]!
-        return { ...request, ...jsonRequest('POST', `/v1/events/${event}/bookings`, buyer.token, { seatIds: [`S${(i % SEATS_PER_EVENT) + 1}`] }) }
+        const { eventId, seatId } = pool.seat(i % pool.size)
+        return { ...request, ...jsonRequest('POST', `/v1/events/${eventId}/bookings`, buyers[i % buyers.length]!.token, { seatIds: [seatId] }) }
       },
       onResponse: (status, body) => {
         if (status === 201) {
@@ -47,7 +42,7 @@ export async function uniform (target: Target, options: UniformOptions): Promise
     }],
   })
   const rssMb = await rss.stop()
-  const checks = await auditSeatBookings(target, events, created, 1)
+  const checks = await auditSeatBookings(target, pool.eventIds, created, 1, options.connections)
   return {
     scenario: 'uniform',
     system: target.name === 'baseline' ? 'baseline' : 'seatline',

@@ -15,13 +15,13 @@ const STALE_FENCE = 'SL409'
 export async function bookSeats (context: CommandContext, command: BookSeatsCommand): Promise<CommandResult> {
   const held = await context.locks.acquire(seatResources(command.eventId, command.seatIds))
   try {
-    return await bookSeatsInTransaction(context.db, command, held.fences)
+    return await bookSeatsTransaction(context.db, command, held.fences)
   } finally {
     await held.release()
   }
 }
 
-export async function bookSeatsInTransaction (executor: Db | Transaction<Database>, command: BookSeatsCommand, fences: Fences): Promise<CommandResult> {
+export async function bookSeatsTransaction (executor: Db | Transaction<Database>, command: BookSeatsCommand, fences: Fences): Promise<CommandResult> {
   const { requestId, userId, eventId, seatIds } = command
   const fenceList = seatResources(eventId, seatIds).map((r) => fences.get(r) ?? 0)
   try {

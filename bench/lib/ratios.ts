@@ -1,0 +1,40 @@
+import type { Ratio, ScenarioResult } from './report.ts'
+
+function find (results: ScenarioResult[], label: string): ScenarioResult | undefined {
+  return results.find((r) => r.label === label)
+}
+
+function ratio (name: string, value: number, target: string, ok: boolean): Ratio {
+  return { name, value: Math.round(value * 100) / 100, target, ok }
+}
+
+/** The targets, as ratios of figures measured in the same run. */
+export function computeRatios (results: ScenarioResult[]): Ratio[] {
+  const ratios: Ratio[] = []
+  const uniform = find(results, 'uniform')
+  const baseUniform = find(results, 'uniform (baseline)')
+  const flash = find(results, 'flash-sale')
+  const baseFlash = find(results, 'flash-sale (baseline)')
+  const ceiling = find(results, 'ceiling (transaction alone)')
+  if (uniform && baseUniform) {
+    ratios.push(ratio('uniform throughput / baseline', uniform.throughput / baseUniform.throughput, '>= 1.0', uniform.throughput >= baseUniform.throughput))
+    const p99 = (uniform.latencyMs?.p99 ?? 0) / (baseUniform.latencyMs?.p99 || 1)
+    ratios.push(ratio('uniform p99 / baseline p99', p99, '<= 1.5', p99 <= 1.5))
+  }
+  if (uniform && ceiling) {
+    const share = uniform.throughput / ceiling.throughput
+    ratios.push(ratio('uniform / ceiling', share, '>= 0.5', share >= 0.5))
+  }
+  if (flash && baseFlash) {
+    const time = Number(flash.extra?.timeToAllAnswersMs) / Number(baseFlash.extra?.timeToAllAnswersMs)
+    ratios.push(ratio('flash-sale time to all answers / baseline', time, '<= 0.5', time <= 0.5))
+  }
+  if (flash) {
+    ratios.push(ratio('flash-sale oversold seats', Number(flash.extra?.oversold), '= 0', Number(flash.extra?.oversold) === 0))
+    const first = Number(flash.extra?.firstAskerWinsPct)
+    ratios.push(ratio('flash-sale first asker wins (%)', first, '>= 99', first >= 99))
+  }
+  const rss = Math.max(0, ...results.flatMap((r) => [r.rssMb?.gateway ?? 0, r.rssMb?.worker ?? 0]))
+  if (rss > 0) ratios.push(ratio('peak RSS of any process (MB)', rss, '< 200', rss < 200))
+  return ratios
+}

@@ -1,0 +1,115 @@
+/**
+ * `npm run bench`: starts its own stacks (or loads `--target`), runs the scenarios, audits each,
+ * prints a table and writes bench/results/<date>-<commit>.{json,md,svg}. `--help` lists options.
+ */
+import { execFileSync } from 'node:child_process'
+import os from 'node:os'
+import { parseCli, type BenchOptions } from './lib/cli.ts'
+import { computeRatios } from './lib/ratios.ts'
+import { renderTable, writeReport, type BenchRun, type ScenarioResult } from './lib/report.ts'
+import { externalTarget, ownStack, type Target } from './lib/target.ts'
+import { ceiling } from './scenarios/ceiling.ts'
+import { flashSale } from './scenarios/flash-sale.ts'
+import { generalAdmission } from './scenarios/general-admission.ts'
+import { holdConfirm } from './scenarios/hold-confirm.ts'
+import { uniform } from './scenarios/uniform.ts'
+
+let options: BenchOptions
+try {
+  options = parseCli(process.argv.slice(2))
+} catch (error) {
+  console.error(`bench: ${(error as Error).message}`)
+  process.exit(2)
+}
+
+const smoke = options.smoke
+const duration = options.durationS ?? (smoke ? 2 : 10)
+const sizes = {
+  uniformConnections: options.connections ?? 64,
+  flash: smoke ? { buyers: 1_000, seats: 100, connections: options.connections ?? 32 } : { buyers: 20_000, seats: 2_000, connections: options.connections ?? 256 },
+  ga: smoke ? { requests: 2_000, capacity: 200, connections: options.connections ?? 32 } : { requests: 50_000, capacity: 5_000, connections: options.connections ?? 64 },
+  holdConnections: options.connections ?? 32,
+  ceilingConnections: options.connections ?? 16,
+}
+
+/** Runs `work` against a fresh stack (or the `--target`) and stops the stack whatever happens. */
+async function withTarget<T> (kind: { workers?: number, partitions?: number, baseline?: boolean }, work: (target: Target) => Promise<T>): Promise<T> {
+  const target = options.target && !kind.baseline
+    ? externalTarget(options.target)
+    : await ownStack({ workers: kind.workers ?? options.workers, partitions: kind.partitions ?? options.partitions, baseline: kind.baseline })
+  try {
+    return await work(target)
+  } catch (error) {
+    console.error(target.output().slice(-4000))
+    throw error
+  } finally {
+    await target.stop()
+  }
+}
+
+const results: ScenarioResult[] = []
+function report (result: ScenarioResult): void {
+  results.push(result)
+  const mark = result.audit.ok ? 'audit ok' : 'AUDIT FAILED'
+  console.error(`  ${result.label}: ${Math.round(result.throughput)} ${result.unit}, p99 ${result.latencyMs?.p99 ?? '-'} ms, ${mark}`)
+}
+
+const stackConfig = { workers: options.workers, partitions: options.partitions }
+for (const scenario of options.scenarios) {
+  console.error(`\n▶ ${scenario}`)
+  switch (scenario) {
+    case 'ceiling':
+      report(await withTarget({}, (t) => ceiling(t, { connections: sizes.ceilingConnections, durationS: duration })))
+      break
+    case 'baseline':
+      report(await withTarget({ baseline: true }, (t) => uniform(t, { connections: sizes.uniformConnections, durationS: duration })))
+      report(await withTarget({ baseline: true }, (t) => flashSale(t, sizes.flash)))
+      break
+    case 'uniform':
+      report(await withTarget({}, (t) => uniform(t, { connections: sizes.uniformConnections, durationS: duration, config: stackConfig })))
+      break
+    case 'flash-sale':
+      report(await withTarget({}, (t) => flashSale(t, sizes.flash)))
+      break
+    case 'hold-confirm':
+      report(await withTarget({}, (t) => holdConfirm(t, { connections: sizes.holdConnections, durationS: duration })))
+      break
+    case 'general-admission':
+      report(await withTarget({}, (t) => generalAdmission(t, sizes.ga)))
+      break
+    case 'scale': {
+      const short = Math.max(2, Math.round(duration / 2))
+      for (const workers of [1, 2, 4]) {
+        report(await withTarget({ workers, partitions: 16 }, (t) => uniform(t, { connections: sizes.uniformConnections, durationS: short, label: `scale: ${workers} workers, 16 partitions`, config: { workers, partitions: 16 } })))
+      }
+      for (const partitions of [4, 64]) {
+        report(await withTarget({ workers: 2, partitions }, (t) => uniform(t, { connections: sizes.uniformConnections, durationS: short, label: `scale: 2 workers, ${partitions} partitions`, config: { workers: 2, partitions } })))
+      }
+      break
+    }
+  }
+}
+
+const commit = (() => {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
+  } catch {
+    return 'unknown'
+  }
+})()
+const run: BenchRun = {
+  date: new Date().toISOString(),
+  commit,
+  command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+  machine: { cpus: os.cpus().length, node: process.version, platform: `${process.platform}-${process.arch}` },
+  results,
+  ratios: computeRatios(results),
+}
+console.log(renderTable(run))
+const files = await writeReport(run, options.outDir)
+console.log(`\nwrote ${files.markdown}, ${files.svg} and ${files.json}`)
+const failed = results.filter((r) => !r.audit.ok).map((r) => r.label)
+if (failed.length > 0) {
+  console.error(`\ncorrectness audit failed: ${failed.join(', ')}`)
+  process.exit(1)
+}

@@ -1,0 +1,85 @@
+import { audit, auditSeatBookings, bookingIdOf, check } from '../lib/audit.ts'
+import { runCrowd, type Ask } from '../lib/crowd.ts'
+import type { ScenarioResult } from '../lib/report.ts'
+import { sampleRss } from '../lib/rss.ts'
+import { percentile, statusCounts } from '../lib/stats.ts'
+import { createEvent, seatNames, type Target } from '../lib/target.ts'
+
+export interface FlashSaleOptions {
+  buyers: number
+  seats: number
+  connections: number
+}
+
+/**
+ * Many buyers, few seats, each buyer after one random seat. The figure is how long until every
+ * buyer has a definitive answer, retries included; then no seat may be sold twice, and the
+ * first buyer to ask for a seat should be the one who got it.
+ */
+export async function flashSale (target: Target, options: FlashSaleOptions): Promise<ScenarioResult> {
+  const buyers = await target.buyers(options.buyers)
+  const event = await createEvent(target, buyers[0]!, { seats: seatNames(options.seats) })
+  const wanted = buyers.map(() => `S${1 + Math.floor(Math.random() * options.seats)}`)
+  const asks: Ask[] = buyers.map((buyer, i) => ({
+    token: buyer.token,
+    path: `/v1/events/${event.id}/bookings`,
+    body: JSON.stringify({ seatIds: [wanted[i]] }),
+  }))
+
+  const rss = sampleRss(target.pids)
+  const started = performance.now()
+  const answers = await runCrowd(asks, {
+    url: target.url,
+    connections: options.connections,
+    retryStatus: target.name === 'baseline' ? 423 : undefined,
+    onProgress: (n) => process.stderr.write(`\r  flash-sale (${target.name}): ${n}/${options.buyers} buyers answered`),
+  })
+  const elapsedMs = performance.now() - started
+  process.stderr.write('\n')
+  const rssMb = await rss.stop()
+
+  const created = answers.flatMap((a) => (a.status === 201 ? [bookingIdOf(a.body)!] : []))
+  const definitive = answers.filter((a) => a.status === 201 || a.status === 409).length
+  // For each seat, who asked first (sent first), and who got it.
+  const firstAsker = new Map<string, number>()
+  const winner = new Map<string, number>()
+  answers.forEach((a, i) => {
+    const seat = wanted[i]!
+    const first = firstAsker.get(seat)
+    if (first === undefined || a.firstSentAt < answers[first]!.firstSentAt) firstAsker.set(seat, i)
+    if (a.status === 201) winner.set(seat, i)
+  })
+  const firstWins = [...winner.entries()].filter(([seat, i]) => firstAsker.get(seat) === i).length
+  const firstAskerWinsPct = winner.size ? (100 * firstWins) / winner.size : 0
+  const oversold = Math.max(0, created.length - new Set(wanted.filter((_, i) => answers[i]!.status === 201)).size)
+  const times = answers.map((a) => a.answeredAt - a.firstSentAt)
+
+  const checks = [
+    check('every buyer got a definitive answer', definitive === options.buyers, `${definitive} of ${options.buyers} answered 201 or 409`),
+    check('no seat answered 201 twice', oversold === 0, `${oversold} oversold`),
+    ...await auditSeatBookings(target, [event.id], created, 1, 0),
+  ]
+  return {
+    scenario: 'flash-sale',
+    system: target.name === 'baseline' ? 'baseline' : 'seatline',
+    label: target.name === 'baseline' ? 'flash-sale (baseline)' : 'flash-sale',
+    config: { connections: options.connections, durationS: Math.round(elapsedMs / 100) / 10 },
+    throughput: (options.buyers / elapsedMs) * 1000,
+    unit: 'answers/s',
+    latencyMs: { p50: percentile(times, 50), p90: percentile(times, 90), p99: percentile(times, 99), max: percentile(times, 100) },
+    requests: answers.reduce((n, a) => n + a.attempts, 0),
+    statuses: statusCounts(answers.map((a) => a.status)),
+    errors: options.buyers - definitive,
+    audit: audit(checks),
+    extra: {
+      buyers: options.buyers,
+      seats: options.seats,
+      timeToAllAnswersMs: Math.round(elapsedMs),
+      oversold,
+      seatsSold: created.length,
+      firstAskerWinsPct: Math.round(firstAskerWinsPct * 10) / 10,
+      attemptsPerBuyer: Math.round((answers.reduce((n, a) => n + a.attempts, 0) / options.buyers) * 100) / 100,
+    },
+    rssMb,
+  }
+}
