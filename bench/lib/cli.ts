@@ -22,7 +22,7 @@ const HELP = `npm run bench -- [options]
   --partitions P      QUEUE_PARTITIONS of that stack (default: 16)
   --target URL        load a stack that is already running instead (audits through the API)
   --smoke             a few seconds per scenario, small sizes: proves the bench still works
-  --out DIR           where results go (default: bench/results)
+  --out DIR           where results go (default: bench/results; bench/results/smoke with --smoke)
 `
 
 export function parseCli (argv: string[]): BenchOptions {
@@ -36,7 +36,7 @@ export function parseCli (argv: string[]): BenchOptions {
       partitions: { type: 'string', default: '16' },
       target: { type: 'string' },
       smoke: { type: 'boolean', default: false },
-      out: { type: 'string', default: 'bench/results' },
+      out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   })
@@ -63,6 +63,6 @@ export function parseCli (argv: string[]): BenchOptions {
     partitions: int('partitions', values.partitions, 1, 1024)!,
     target: values.target,
     smoke: values.smoke,
-    outDir: values.out,
+    outDir: values.out ?? (values.smoke ? 'bench/results/smoke' : 'bench/results'),
   }
 }
