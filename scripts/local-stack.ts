@@ -10,6 +10,7 @@ import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createDb, type Db, dropDatabase, ensureDatabase, migrateToLatest } from '@seatline/db'
 import { Redis } from 'ioredis'
+import { SERVICE_NODE_FLAGS } from './node-flags.ts'
 
 const ROOT = new URL('../', import.meta.url)
 const BASE_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/seatline'
@@ -78,7 +79,7 @@ export async function clearRedisPrefix (prefix: string): Promise<void> {
 }
 
 function spawnNode (script: string, env: Record<string, string>, log: string[]): ChildProcess {
-  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   const keep = (chunk: Buffer) => {
     log.push(chunk.toString())
     if (log.length > 2000) log.splice(0, log.length - 2000)

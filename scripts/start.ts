@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { loadConfigOrExit } from '@seatline/config'
+import { SERVICE_NODE_FLAGS } from './node-flags.ts'
 
 const config = loadConfigOrExit()
 const root = new URL('..', import.meta.url)
@@ -11,7 +12,7 @@ const children = new Set<ChildProcess>()
 let stopping = false
 
 function run (script: string, name: string): void {
-  const child = spawn(process.execPath, [script], { cwd: root, stdio: 'inherit', env: { ...process.env, SEATLINE_PROCESS: name } })
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, script], { cwd: root, stdio: 'inherit', env: { ...process.env, SEATLINE_PROCESS: name } })
   children.add(child)
   child.on('exit', (code, signal) => {
     children.delete(child)
