@@ -2,6 +2,7 @@ import type { Config } from '@seatline/config'
 import { createDb, type Db } from '@seatline/db'
 import { ArrivalOrder, CommandDispatcher, createFailFastRedis } from '@seatline/queue'
 import type { Redis } from 'ioredis'
+import { KnownUnavailable } from './lib/known-unavailable.ts'
 import type { SubmitDeps } from './lib/submit-command.ts'
 import { BookingsRepository } from './repositories/bookings.ts'
 import { EventsRepository } from './repositories/events.ts'
@@ -46,7 +47,7 @@ export async function createServices (config: Config): Promise<Services> {
     holds: new HoldsRepository(db),
     bookings: new BookingsRepository(db),
     requests,
-    commands: { dispatcher, arrivals: new ArrivalOrder(), requests, waitMs: config.bookingWaitMs },
+    commands: { dispatcher, arrivals: new ArrivalOrder(), unavailable: new KnownUnavailable(), requests, waitMs: config.bookingWaitMs },
     async close () {
       await dispatcher.close()
       await redis.quit().catch(() => {})

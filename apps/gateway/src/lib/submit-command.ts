@@ -4,11 +4,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RequestsRepository } from '../repositories/requests.ts'
 import { commandReply } from './command-reply.ts'
 import { idempotencyClaim } from './idempotency.ts'
+import type { KnownUnavailable } from './known-unavailable.ts'
 import { ProblemError } from './problem-error.ts'
 
 export interface SubmitDeps {
   dispatcher: CommandDispatcher
   arrivals: ArrivalOrder
+  unavailable: KnownUnavailable
   requests: RequestsRepository
   waitMs: number
 }
@@ -17,7 +19,7 @@ function wantsAsync (request: FastifyRequest): boolean {
   return /\brespond-async\b/i.test(String(request.headers.prefer ?? ''))
 }
 
-function unavailable (requestId?: string): ProblemError {
+function queueUnreachable (requestId?: string): ProblemError {
   return new ProblemError('UNAVAILABLE', 'the booking queue cannot be reached; nothing was changed, try again',
     requestId ? { requestId } : {}, { 'retry-after': '2' })
 }
@@ -38,7 +40,12 @@ export async function submitCommand (deps: SubmitDeps, request: FastifyRequest, 
 
 async function recordAndDispatch (deps: SubmitDeps, request: FastifyRequest, reply: FastifyReply, command: Command, groupKey: string, turn: Turn) {
   const waitMs = wantsAsync(request) ? 0 : deps.waitMs
-  const acceptance = await deps.requests.accept(command, idempotencyClaim(request), waitMs <= 0)
+  const claim = idempotencyClaim(request)
+  // Plain requests for what is known to be gone are answered at once; keyed or async ones
+  // promise a record to replay or poll, so they take the whole path.
+  const known = !claim && waitMs > 0 ? deps.unavailable.refusal(command) : undefined
+  if (known) return sendResult(reply, known)
+  const acceptance = await deps.requests.accept(command, claim, waitMs <= 0)
   if (acceptance.kind === 'key-reused') {
     throw new ProblemError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request in the last 24 hours')
   }
@@ -53,12 +60,13 @@ async function recordAndDispatch (deps: SubmitDeps, request: FastifyRequest, rep
   } catch (error) {
     request.log.warn({ err: error, requestId: toRun.requestId }, 'could not enqueue command')
     if (!duplicate) await deps.requests.discard(toRun.requestId).catch(() => {})
-    throw unavailable()
+    throw queueUnreachable()
   }
-  if (outcome.state === 'failed') throw unavailable(toRun.requestId)
+  if (outcome.state === 'failed') throw queueUnreachable(toRun.requestId)
 
   // The answer may have been recorded while its event went by unseen (a reconnect): ask the record.
   const result: CommandResult | undefined = outcome.state === 'completed' ? outcome.result : (waitMs > 0 ? await lookUp() : undefined)
+  if (result) deps.unavailable.observe(toRun, result)
   if (!result) {
     // Answering before the worker has: make sure there is a record to poll.
     if (waitMs > 0) await deps.requests.recordPending(toRun)

@@ -1,0 +1,79 @@
+import { type Command, type CommandResult, refuse, type Refusal } from '@seatline/contracts'
+
+/**
+ * What this gateway has just learnt is gone: seats seen booked, sections seen sold out. In a flash
+ * sale most buyers ask for something already sold; answering them here, from a result less than
+ * `ttlMs` old, spares the queue and the database without changing who gets what: a refusal
+ * changes no state, so its order does not matter. The cost is bounded staleness: after a
+ * cancellation made through another gateway, a seat can read as booked here for up to `ttlMs`.
+ * Cancellations made through this gateway forget the seats at once.
+ */
+export class KnownUnavailable {
+  readonly #until = new Map<string, number>()
+  readonly #ttlMs: number
+  readonly #max: number
+
+  constructor (ttlMs = 1_000, max = 200_000) {
+    this.#ttlMs = ttlMs
+    this.#max = max
+  }
+
+  /** A refusal this gateway can give without asking, or undefined. */
+  refusal (command: Command): Refusal | undefined {
+    if (command.type === 'book-section') {
+      if (!this.#fresh(sectionKey(command.eventId, command.sectionId))) return undefined
+      return refuse('SOLD_OUT', `${command.quantity} wanted, 0 left`, { remaining: 0 })
+    }
+    if (command.type === 'book-seats' || command.type === 'hold-seats') {
+      const { eventId, seatIds } = command
+      if (!seatIds.every((s) => this.#fresh(seatKey(eventId, s)))) return undefined
+      const seats = [...seatIds].sort().map((seatId) => ({ seatId, status: 'booked' as const }))
+      return refuse('SEATS_UNAVAILABLE', `not available: ${seats.map((s) => `${s.seatId} (booked)`).join(', ')}`, { seats })
+    }
+    return undefined
+  }
+
+  /** Learns from a command's result. */
+  observe (command: Command, result: CommandResult): void {
+    const { eventId } = command
+    if (result.ok) {
+      if (result.kind === 'booking' && result.booking.seatIds) this.#mark(result.booking.seatIds.map((s) => seatKey(eventId, s)))
+      if (result.kind === 'cancellation') {
+        const { seatIds, sectionId } = result.booking
+        for (const key of sectionId ? [sectionKey(eventId, sectionId)] : (seatIds ?? []).map((s) => seatKey(eventId, s))) this.#until.delete(key)
+      }
+      return
+    }
+    if (result.code === 'SEATS_UNAVAILABLE') {
+      this.#mark((result.seats ?? []).filter((s) => s.status === 'booked').map((s) => seatKey(eventId, s.seatId)))
+    }
+    if (result.code === 'SOLD_OUT' && result.remaining === 0 && command.type === 'book-section') {
+      this.#mark([sectionKey(eventId, command.sectionId)])
+    }
+  }
+
+  #fresh (key: string): boolean {
+    const until = this.#until.get(key)
+    if (until === undefined) return false
+    if (until > Date.now()) return true
+    this.#until.delete(key)
+    return false
+  }
+
+  #mark (keys: string[]): void {
+    const until = Date.now() + this.#ttlMs
+    for (const key of keys) {
+      this.#until.delete(key)
+      this.#until.set(key, until)
+    }
+    while (this.#until.size > this.#max) this.#until.delete(this.#until.keys().next().value!)
+  }
+}
+
+function seatKey (eventId: string, seatId: string): string {
+  return `seat:${eventId}:${seatId}`
+}
+
+function sectionKey (eventId: string, sectionId: string): string {
+  return `section:${eventId}:${sectionId}`
+}
