@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process'
 import os from 'node:os'
 import { parseCli, type BenchOptions } from './lib/cli.ts'
+import { mergeRuns } from './lib/merge-runs.ts'
 import { computeRatios } from './lib/ratios.ts'
 import { renderTable, writeReport, type BenchRun, type ScenarioResult } from './lib/report.ts'
 import { externalTarget, ownStack, type Target } from './lib/target.ts'
@@ -47,7 +48,7 @@ async function withTarget<T> (kind: { workers?: number, partitions?: number, bas
   }
 }
 
-const results: ScenarioResult[] = []
+let results: ScenarioResult[] = []
 function report (result: ScenarioResult): void {
   results.push(result)
   const mark = result.audit.ok ? 'audit ok' : 'AUDIT FAILED'
@@ -55,40 +56,47 @@ function report (result: ScenarioResult): void {
 }
 
 const stackConfig = { workers: options.workers, partitions: options.partitions }
-for (const scenario of options.scenarios) {
-  console.error(`\n▶ ${scenario}`)
-  switch (scenario) {
-    case 'ceiling':
-      report(await withTarget({}, (t) => ceiling(t, { connections: sizes.ceilingConnections, durationS: duration })))
-      break
-    case 'baseline':
-      report(await withTarget({ baseline: true }, (t) => uniform(t, { connections: sizes.uniformConnections, durationS: duration })))
-      report(await withTarget({ baseline: true }, (t) => flashSale(t, sizes.flash)))
-      break
-    case 'uniform':
-      report(await withTarget({}, (t) => uniform(t, { connections: sizes.uniformConnections, durationS: duration, config: stackConfig })))
-      break
-    case 'flash-sale':
-      report(await withTarget({}, (t) => flashSale(t, sizes.flash)))
-      break
-    case 'hold-confirm':
-      report(await withTarget({}, (t) => holdConfirm(t, { connections: sizes.holdConnections, durationS: duration })))
-      break
-    case 'general-admission':
-      report(await withTarget({}, (t) => generalAdmission(t, sizes.ga)))
-      break
-    case 'scale': {
-      const short = Math.max(2, Math.round(duration / 2))
-      for (const workers of [1, 2, 4]) {
-        report(await withTarget({ workers, partitions: 16 }, (t) => uniform(t, { connections: sizes.uniformConnections, durationS: short, label: `scale: ${workers} workers, 16 partitions`, config: { workers, partitions: 16 } })))
+const runs: ScenarioResult[][] = []
+for (let runNumber = 1; runNumber <= options.runs; runNumber++) {
+  if (options.runs > 1) console.error(`\n=== run ${runNumber} of ${options.runs}`)
+  results = []
+  for (const scenario of options.scenarios) {
+    console.error(`\n▶ ${scenario}`)
+    switch (scenario) {
+      case 'ceiling':
+        report(await withTarget({}, (t) => ceiling(t, { connections: sizes.ceilingConnections, durationS: duration })))
+        break
+      case 'baseline':
+        report(await withTarget({ baseline: true }, (t) => uniform(t, { connections: sizes.uniformConnections, durationS: duration })))
+        report(await withTarget({ baseline: true }, (t) => flashSale(t, sizes.flash)))
+        break
+      case 'uniform':
+        report(await withTarget({}, (t) => uniform(t, { connections: sizes.uniformConnections, durationS: duration, config: stackConfig })))
+        break
+      case 'flash-sale':
+        report(await withTarget({}, (t) => flashSale(t, sizes.flash)))
+        break
+      case 'hold-confirm':
+        report(await withTarget({}, (t) => holdConfirm(t, { connections: sizes.holdConnections, durationS: duration })))
+        break
+      case 'general-admission':
+        report(await withTarget({}, (t) => generalAdmission(t, sizes.ga)))
+        break
+      case 'scale': {
+        const short = Math.max(2, Math.round(duration / 2))
+        for (const workers of [1, 2, 4]) {
+          report(await withTarget({ workers, partitions: 16 }, (t) => uniform(t, { connections: sizes.uniformConnections, durationS: short, label: `scale: ${workers} workers, 16 partitions`, config: { workers, partitions: 16 } })))
+        }
+        for (const partitions of [4, 64]) {
+          report(await withTarget({ workers: 2, partitions }, (t) => uniform(t, { connections: sizes.uniformConnections, durationS: short, label: `scale: 2 workers, ${partitions} partitions`, config: { workers: 2, partitions } })))
+        }
+        break
       }
-      for (const partitions of [4, 64]) {
-        report(await withTarget({ workers: 2, partitions }, (t) => uniform(t, { connections: sizes.uniformConnections, durationS: short, label: `scale: 2 workers, ${partitions} partitions`, config: { workers: 2, partitions } })))
-      }
-      break
     }
   }
+  runs.push(results)
 }
+results = mergeRuns(runs)
 
 const commit = (() => {
   try {

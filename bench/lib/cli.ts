@@ -9,6 +9,7 @@ export interface BenchOptions {
   target?: string
   smoke: boolean
   outDir: string
+  runs: number
 }
 
 export const SCENARIOS = ['ceiling', 'baseline', 'uniform', 'flash-sale', 'hold-confirm', 'general-admission', 'scale'] as const
@@ -21,6 +22,7 @@ const HELP = `npm run bench -- [options]
   --workers W         worker processes of the stack the bench starts (default: 2)
   --partitions P      QUEUE_PARTITIONS of that stack (default: 16)
   --target URL        load a stack that is already running instead (audits through the API)
+  --runs N            run everything N times and report the median of each figure (default: 1)
   --smoke             a few seconds per scenario, small sizes: proves the bench still works
   --out DIR           where results go (default: bench/results; bench/results/smoke with --smoke)
 `
@@ -37,6 +39,7 @@ export function parseCli (argv: string[]): BenchOptions {
       target: { type: 'string' },
       smoke: { type: 'boolean', default: false },
       out: { type: 'string' },
+      runs: { type: 'string', default: '1' },
       help: { type: 'boolean', default: false },
     },
   })
@@ -64,5 +67,6 @@ export function parseCli (argv: string[]): BenchOptions {
     target: values.target,
     smoke: values.smoke,
     outDir: values.out ?? (values.smoke ? 'bench/results/smoke' : 'bench/results'),
+    runs: int('runs', values.runs, 1, 9)!,
   }
 }
