@@ -27,7 +27,16 @@ export function mergeRuns (runs: ScenarioResult[][]): ScenarioResult[] {
       errors: Math.max(...all.map((r) => r.errors)),
       audit: { ok: all.every((r) => r.audit.ok), checks: all.flatMap((r, i) => r.audit.checks.map((c) => ({ ...c, name: `run ${i + 1}: ${c.name}` }))) },
       extra,
-      ...(first.rssMb ? { rssMb: { gateway: Math.max(...all.map((r) => r.rssMb?.gateway ?? 0)), worker: Math.max(...all.map((r) => r.rssMb?.worker ?? 0)) } } : {}),
+      ...(first.rssMb ? { rssMb: peakRss(all) } : {}),
     }
   })
+}
+
+function peakRss (results: ScenarioResult[]): { gateway?: number, worker?: number } {
+  const peak: { gateway?: number, worker?: number } = {}
+  for (const role of ['gateway', 'worker'] as const) {
+    const values = results.map((r) => r.rssMb?.[role]).filter((v): v is number => v !== undefined)
+    if (values.length) peak[role] = Math.max(...values)
+  }
+  return peak
 }
