@@ -23,7 +23,3 @@ export async function lockActiveHold (trx: Trx, holdId: string, userId: string, 
   if (hold.expired) return refuse(expiredCode, `hold ${holdId} expired at ${hold.expires_at.toISOString()}`)
   return hold
 }
-
-export function isRefusal (value: object): value is Refusal {
-  return 'ok' in value && value.ok === false
-}

@@ -85,3 +85,7 @@ export type CommandResult = Success | Refusal
 export function refuse (code: DomainRefusalCode, detail: string, extensions: Omit<Refusal, 'ok' | 'code' | 'detail'> = {}): Refusal {
   return { ok: false, code, detail, ...extensions }
 }
+
+export function isRefusal (value: object): value is Refusal {
+  return 'ok' in value && value.ok === false
+}

@@ -1,4 +1,5 @@
 import { type Command, type CommandResult, refuse, type Refusal } from '@seatline/contracts'
+import { ExpiringSet } from './expiring-set.ts'
 
 /**
  * What this gateway has just learnt is gone: seats seen booked, sections seen sold out. In a flash
@@ -9,24 +10,21 @@ import { type Command, type CommandResult, refuse, type Refusal } from '@seatlin
  * Cancellations made through this gateway forget the seats at once.
  */
 export class KnownUnavailable {
-  readonly #until = new Map<string, number>()
-  readonly #ttlMs: number
-  readonly #max: number
+  readonly #gone: ExpiringSet
 
   constructor (ttlMs = 1_000, max = 200_000) {
-    this.#ttlMs = ttlMs
-    this.#max = max
+    this.#gone = new ExpiringSet(ttlMs, max)
   }
 
   /** A refusal this gateway can give without asking, or undefined. */
   refusal (command: Command): Refusal | undefined {
     if (command.type === 'book-section') {
-      if (!this.#fresh(sectionKey(command.eventId, command.sectionId))) return undefined
+      if (!this.#gone.has(sectionKey(command.eventId, command.sectionId))) return undefined
       return refuse('SOLD_OUT', `${command.quantity} wanted, 0 left`, { remaining: 0 })
     }
     if (command.type === 'book-seats' || command.type === 'hold-seats') {
       const { eventId, seatIds } = command
-      if (!seatIds.every((s) => this.#fresh(seatKey(eventId, s)))) return undefined
+      if (!seatIds.every((s) => this.#gone.has(seatKey(eventId, s)))) return undefined
       const seats = [...seatIds].sort().map((seatId) => ({ seatId, status: 'booked' as const }))
       return refuse('SEATS_UNAVAILABLE', `not available: ${seats.map((s) => `${s.seatId} (booked)`).join(', ')}`, { seats })
     }
@@ -40,7 +38,7 @@ export class KnownUnavailable {
       if (result.kind === 'booking' && result.booking.seatIds) this.#mark(result.booking.seatIds.map((s) => seatKey(eventId, s)))
       if (result.kind === 'cancellation') {
         const { seatIds, sectionId } = result.booking
-        for (const key of sectionId ? [sectionKey(eventId, sectionId)] : (seatIds ?? []).map((s) => seatKey(eventId, s))) this.#until.delete(key)
+        for (const key of sectionId ? [sectionKey(eventId, sectionId)] : (seatIds ?? []).map((s) => seatKey(eventId, s))) this.#gone.delete(key)
       }
       return
     }
@@ -52,21 +50,8 @@ export class KnownUnavailable {
     }
   }
 
-  #fresh (key: string): boolean {
-    const until = this.#until.get(key)
-    if (until === undefined) return false
-    if (until > Date.now()) return true
-    this.#until.delete(key)
-    return false
-  }
-
   #mark (keys: string[]): void {
-    const until = Date.now() + this.#ttlMs
-    for (const key of keys) {
-      this.#until.delete(key)
-      this.#until.set(key, until)
-    }
-    while (this.#until.size > this.#max) this.#until.delete(this.#until.keys().next().value!)
+    for (const key of keys) this.#gone.add(key)
   }
 }
 

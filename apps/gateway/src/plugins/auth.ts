@@ -2,7 +2,7 @@ import jwt from '@fastify/jwt'
 import type { Db } from '@seatline/db'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { KnownUsers } from '../lib/known-users.ts'
+import { ExpiringSet } from '../lib/expiring-set.ts'
 import { ProblemError } from '../lib/problem-error.ts'
 
 declare module '@fastify/jwt' {
@@ -33,7 +33,8 @@ export interface AuthOptions {
  */
 async function auth (app: FastifyInstance, options: AuthOptions): Promise<void> {
   await app.register(jwt, { secret: options.secret, sign: { expiresIn: '12h' } })
-  const known = new KnownUsers()
+  // Only positive answers are remembered: a deleted account's tokens stop working within a minute.
+  const known = new ExpiringSet(60_000, 100_000)
   app.decorate('issueToken', (userId: string) => {
     known.add(userId)
     return app.jwt.sign({ sub: userId })

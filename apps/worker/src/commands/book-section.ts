@@ -1,7 +1,6 @@
-import { type BookSectionCommand, type CommandResult, refuse } from '@seatline/contracts'
+import { type BookSectionCommand, type CommandResult, refuse, isRefusal } from '@seatline/contracts'
 import { sectionResource } from '@seatline/lock'
 import { insertBooking } from '../booking-rows.ts'
-import { isRefusal } from '../hold-rows.ts'
 import { type CommandContext, runLocked } from '../run-command.ts'
 import { adjustRemaining, lockSection } from '../section-rows.ts'
 

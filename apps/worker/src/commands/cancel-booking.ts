@@ -1,6 +1,5 @@
-import { type CancelBookingCommand, type CommandResult, refuse } from '@seatline/contracts'
+import { type CancelBookingCommand, type CommandResult, refuse, isRefusal } from '@seatline/contracts'
 import { sectionResource } from '@seatline/lock'
-import { isRefusal } from '../hold-rows.ts'
 import { type CommandContext, runLocked } from '../run-command.ts'
 import { lockSeatRows, seatResources, writeSeats } from '../seat-rows.ts'
 import { adjustRemaining, lockSection } from '../section-rows.ts'

@@ -1,6 +1,6 @@
-import type { CommandResult, ConfirmHoldCommand } from '@seatline/contracts'
+import { type CommandResult, type ConfirmHoldCommand, isRefusal } from '@seatline/contracts'
 import { insertBooking } from '../booking-rows.ts'
-import { isRefusal, lockActiveHold } from '../hold-rows.ts'
+import { lockActiveHold } from '../hold-rows.ts'
 import { type CommandContext, runLocked } from '../run-command.ts'
 import { lockSeatRows, seatResources, writeSeats } from '../seat-rows.ts'
 

@@ -1,5 +1,5 @@
-import type { CommandResult, ReleaseHoldCommand } from '@seatline/contracts'
-import { isRefusal, lockActiveHold } from '../hold-rows.ts'
+import { type CommandResult, isRefusal, type ReleaseHoldCommand } from '@seatline/contracts'
+import { lockActiveHold } from '../hold-rows.ts'
 import { type CommandContext, runLocked } from '../run-command.ts'
 import { lockSeatRows, seatResources, writeSeats } from '../seat-rows.ts'
 
