@@ -76,8 +76,17 @@ export async function auditSeatBookings (target: Target, eventIds: string[], cre
   ]
 }
 
-/** A 201 body starts with the booking id; slicing is enough and costs the load generator nothing. */
+/** The booking id of a 201 body, found without parsing the whole reply. */
 export function bookingIdOf (body: string): string | undefined {
   const match = /"bookingId":"([0-9a-f-]{36})"/.exec(body)
   return match?.[1]
+}
+
+/** An autocannon `onResponse` that keeps the id of every booking answered 201, for the audit. */
+export function collectBookings (created: string[]) {
+  return (status: number, body: string): void => {
+    if (status !== 201) return
+    const id = bookingIdOf(body)
+    if (id) created.push(id)
+  }
 }

@@ -1,4 +1,4 @@
-import { audit, auditSeatBookings, bookingIdOf } from '../lib/audit.ts'
+import { audit, auditSeatBookings, collectBookings } from '../lib/audit.ts'
 import { jsonRequest, load } from '../lib/load.ts'
 import type { ScenarioResult } from '../lib/report.ts'
 import { sampleRss } from '../lib/rss.ts'
@@ -44,12 +44,7 @@ export async function holdConfirm (target: Target, options: HoldConfirmOptions):
           const flow = context as Flow
           return flow.holdId ? { ...request, ...jsonRequest('POST', `/v1/holds/${flow.holdId}/confirm`, flow.token!) } : undefined as never
         },
-        onResponse: (status, body) => {
-          if (status === 201) {
-            const id = bookingIdOf(body)
-            if (id) created.push(id)
-          }
-        },
+        onResponse: collectBookings(created),
       },
     ],
   })

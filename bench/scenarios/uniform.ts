@@ -1,4 +1,4 @@
-import { auditSeatBookings, bookingIdOf, audit } from '../lib/audit.ts'
+import { auditSeatBookings, collectBookings, audit } from '../lib/audit.ts'
 import { jsonRequest, load } from '../lib/load.ts'
 import type { ScenarioResult } from '../lib/report.ts'
 import { sampleRss } from '../lib/rss.ts'
@@ -33,12 +33,7 @@ export async function uniform (target: Target, options: UniformOptions): Promise
         const { eventId, seatId } = pool.seat(i % pool.size)
         return { ...request, ...jsonRequest('POST', `/v1/events/${eventId}/bookings`, buyers[i % buyers.length]!.token, { seatIds: [seatId] }) }
       },
-      onResponse: (status, body) => {
-        if (status === 201) {
-          const id = bookingIdOf(body)
-          if (id) created.push(id)
-        }
-      },
+      onResponse: collectBookings(created),
     }],
   })
   const rssMb = await rss.stop()
