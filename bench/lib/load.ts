@@ -41,6 +41,11 @@ export async function load (options: LoadOptions): Promise<LoadResult> {
   }
 }
 
+/** The figures every autocannon scenario reports as they are. */
+export function loadFigures ({ latencyMs, requests, statuses, errors }: LoadResult) {
+  return { latencyMs, requests, statuses, errors }
+}
+
 export function jsonRequest (method: string, path: string, token: string, body?: unknown): autocannon.Request {
   return {
     method: method as autocannon.Request['method'],

@@ -97,11 +97,10 @@ export async function createEvent (target: Target, buyer: Buyer, spec: EventSpec
       return { id: event.id, sections }
     })
   }
-  const body = spec
   const res = await fetch(`${target.url}/v1/events`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${buyer.token}` },
-    body: JSON.stringify({ name: 'Benchmark', ...body }),
+    body: JSON.stringify({ name: 'Benchmark', ...spec }),
   })
   if (res.status !== 201) throw new Error(`creating an event answered ${res.status}: ${await res.text()}`)
   return await res.json() as { id: string, sections: Array<{ id: string }> }

@@ -1,5 +1,5 @@
 import { audit, check } from '../lib/audit.ts'
-import { jsonRequest, load } from '../lib/load.ts'
+import { jsonRequest, load, loadFigures } from '../lib/load.ts'
 import type { ScenarioResult } from '../lib/report.ts'
 import { sampleRss } from '../lib/rss.ts'
 import { createEvent, type Target } from '../lib/target.ts'
@@ -55,10 +55,7 @@ export async function generalAdmission (target: Target, options: GeneralAdmissio
     config: { connections: options.connections, durationS: Math.round(result.durationS * 10) / 10 },
     throughput: result.requests / result.durationS,
     unit: 'answers/s',
-    latencyMs: result.latencyMs,
-    requests: result.requests,
-    statuses: result.statuses,
-    errors: result.errors,
+    ...loadFigures(result),
     audit: audit(checks),
     extra: { capacity: options.capacity, sold: soldByReplies, bookings: created },
     rssMb,

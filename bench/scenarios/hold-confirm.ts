@@ -1,5 +1,5 @@
 import { audit, auditSeatBookings, collectBookings } from '../lib/audit.ts'
-import { jsonRequest, load } from '../lib/load.ts'
+import { jsonRequest, load, loadFigures } from '../lib/load.ts'
 import type { ScenarioResult } from '../lib/report.ts'
 import { sampleRss } from '../lib/rss.ts'
 import { seatPool } from '../lib/seat-pool.ts'
@@ -57,10 +57,7 @@ export async function holdConfirm (target: Target, options: HoldConfirmOptions):
     config: { connections: options.connections, durationS: options.durationS },
     throughput: created.length / result.durationS,
     unit: 'checkouts/s',
-    latencyMs: result.latencyMs,
-    requests: result.requests,
-    statuses: result.statuses,
-    errors: result.errors,
+    ...loadFigures(result),
     audit: audit(checks),
     rssMb,
   }

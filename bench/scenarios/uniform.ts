@@ -1,5 +1,5 @@
 import { auditSeatBookings, collectBookings, audit } from '../lib/audit.ts'
-import { jsonRequest, load } from '../lib/load.ts'
+import { jsonRequest, load, loadFigures } from '../lib/load.ts'
 import type { ScenarioResult } from '../lib/report.ts'
 import { sampleRss } from '../lib/rss.ts'
 import { SEATS_PER_EVENT, seatPool } from '../lib/seat-pool.ts'
@@ -45,10 +45,7 @@ export async function uniform (target: Target, options: UniformOptions): Promise
     config: { connections: options.connections, durationS: options.durationS, ...options.config },
     throughput: created.length / result.durationS,
     unit: 'bookings/s',
-    latencyMs: result.latencyMs,
-    requests: result.requests,
-    statuses: result.statuses,
-    errors: result.errors,
+    ...loadFigures(result),
     audit: audit(checks),
     rssMb,
   }
