@@ -3,8 +3,7 @@ import { type Kysely, sql } from 'kysely'
 // The whole reserved-seat booking in one round trip: the worker's hottest path. Statement by
 // statement it would be eight: replay a recorded result, lock the seats, refuse a stale fencing
 // number, refuse what is missing or taken, else book; and record the result.
-export async function up (db: Kysely<unknown>): Promise<void> {
-  await sql`
+export const BOOK_SEATS_FUNCTION = `
 create or replace function seatline_book_seats(
   p_request_id uuid, p_user_id uuid, p_event_id uuid, p_seat_ids text[], p_fences bigint[]
 ) returns jsonb language plpgsql as $fn$
@@ -80,7 +79,10 @@ begin
    where requests.status = 'pending';
   return v_result;
 end
-$fn$`.execute(db)
+$fn$`
+
+export async function up (db: Kysely<unknown>): Promise<void> {
+  await sql.raw(BOOK_SEATS_FUNCTION).execute(db)
 }
 
 export async function down (db: Kysely<unknown>): Promise<void> {

@@ -6,7 +6,7 @@ t.test('defaults make a development stack on this machine', async (t) => {
   t.equal(config.port, 3000)
   t.equal(config.databaseUrl, 'postgres://postgres@127.0.0.1:5432/seatline')
   t.equal(config.redisUrl, 'redis://127.0.0.1:6379')
-  t.equal(config.queuePartitions, 16)
+  t.equal(config.queuePartitions, 4)
   t.equal(config.bookingWaitMs, 10_000)
   t.ok(config.jwtSecret.length >= 32)
 })

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto'
 import { LockTimeoutError, ResourceLocks, lockKeys, seatResource } from '@seatline/lock'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { bookSeats, bookSeatsTransaction } from '../apps/worker/src/commands/book-seats.ts'
+import { bookSeatsTransaction } from '../apps/worker/src/commands/book-seats.ts'
+import { runCommand } from '../apps/worker/src/run-commands.ts'
 import { StaleFenceError } from '../apps/worker/src/fencing.ts'
 import { clearRedisPrefix, freshDatabase, REDIS_URL, uniqueName } from './helpers/stack.ts'
 
@@ -71,7 +72,7 @@ t.test("a stale holder's write is refused by its fencing number", async (t) => {
   const staleFence = staleHolder.fences.get(seatResource(event.id, 'A1'))!
   await sleep(200) // the stale holder pauses past its lock's life
 
-  const result = await bookSeats({ db, locks }, await command(['A1']))
+  const result = await runCommand({ db, locks }, await command(['A1']))
   t.equal(result.ok, true, 'the new holder books under a fresh lock')
 
   const late = await command(['A1'])
@@ -96,8 +97,8 @@ t.test('a command run twice (a retried job) commits once and answers the same', 
   const cmd = { type: 'book-seats' as const, requestId, userId: user.id, eventId: event.id, seatIds: ['A1'] }
   const locks = new ResourceLocks(redis, { prefix })
 
-  const first = await bookSeats({ db, locks }, cmd)
-  const again = await bookSeats({ db, locks }, cmd)
+  const first = await runCommand({ db, locks }, cmd)
+  const again = await runCommand({ db, locks }, cmd)
   t.same(again, first, 'the retry returns the recorded result')
   const bookings = await db.selectFrom('bookings').select('id').execute()
   t.equal(bookings.length, 1, 'and books nothing more')

@@ -20,7 +20,7 @@ const HELP = `npm run bench -- [options]
   --connections N     connections for the chosen scenario (default: per scenario)
   --duration S        seconds of load for timed scenarios (default: 10)
   --workers W         worker processes of the stack the bench starts (default: 2)
-  --partitions P      QUEUE_PARTITIONS of that stack (default: 16)
+  --partitions P      QUEUE_PARTITIONS of that stack (default: 4)
   --target URL        load a stack that is already running instead (audits through the API)
   --runs N            run everything N times and report the median of each figure (default: 1)
   --smoke             a few seconds per scenario, small sizes: proves the bench still works
@@ -35,7 +35,7 @@ export function parseCli (argv: string[]): BenchOptions {
       connections: { type: 'string' },
       duration: { type: 'string' },
       workers: { type: 'string', default: '2' },
-      partitions: { type: 'string', default: '16' },
+      partitions: { type: 'string', default: '4' },
       target: { type: 'string' },
       smoke: { type: 'boolean', default: false },
       out: { type: 'string' },

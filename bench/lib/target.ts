@@ -31,7 +31,7 @@ export async function ownStack (options: OwnStackOptions): Promise<Target> {
   const stack = await startStack({
     workers: options.baseline ? 0 : options.workers,
     gatewayScript: options.baseline ? 'bench/baseline/server.ts' : undefined,
-    env: { JWT_SECRET: secret, LOG_LEVEL: 'warn', QUEUE_PARTITIONS: String(options.partitions ?? 16) },
+    env: { JWT_SECRET: secret, LOG_LEVEL: 'warn', QUEUE_PARTITIONS: String(options.partitions ?? 4) },
   })
   return {
     name: options.baseline ? 'baseline' : 'seatline',

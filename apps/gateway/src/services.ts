@@ -35,7 +35,14 @@ export async function createServices (config: Config): Promise<Services> {
   const redis = createFailFastRedis(config.redisUrl, 'seatline-gateway', { lazyConnect: true })
   redis.on('error', () => {})
   await redis.connect()
-  const dispatcher = new CommandDispatcher({ redis, redisUrl: config.redisUrl, prefix: config.queuePrefix, partitions: config.queuePartitions })
+  const unavailable = new KnownUnavailable()
+  const dispatcher = new CommandDispatcher({
+    redis,
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    partitions: config.queuePartitions,
+    onResults: (results) => { for (const result of results) unavailable.learn(result) },
+  })
   await dispatcher.start()
   const requests = new RequestsRepository(db)
   return {
@@ -47,7 +54,7 @@ export async function createServices (config: Config): Promise<Services> {
     holds: new HoldsRepository(db),
     bookings: new BookingsRepository(db),
     requests,
-    commands: { dispatcher, arrivals: new ArrivalOrder(), unavailable: new KnownUnavailable(), requests, waitMs: config.bookingWaitMs },
+    commands: { dispatcher, arrivals: new ArrivalOrder(), unavailable, requests, waitMs: config.bookingWaitMs },
     async close () {
       await dispatcher.close()
       await redis.quit().catch(() => {})

@@ -11,7 +11,7 @@ export class StaleFenceError extends Error {
 export function assertFresh (rows: Iterable<{ key: string, fence: string | number }>, fences: ReadonlyMap<string, number>): void {
   for (const row of rows) {
     const mine = fences.get(row.key)
-    if (mine === undefined || Number(row.fence) >= mine) {
+    if (mine === undefined || Number(row.fence) > mine) {
       throw new StaleFenceError(`${row.key} was written under fence ${row.fence}; this holder has ${mine ?? 'none'}`)
     }
   }

@@ -1,6 +1,6 @@
 import { refuse, type Refusal } from '@seatline/contracts'
 import { sql } from 'kysely'
-import type { Trx } from './run-command.ts'
+import type { Trx } from './command-plan.ts'
 
 export interface ActiveHold {
   id: string

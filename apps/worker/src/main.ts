@@ -4,9 +4,9 @@ import { ResourceLocks } from '@seatline/lock'
 import { assertRedisReachable, createBlockingRedis, startPartitionWorkers } from '@seatline/queue'
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
-import { processCommand } from './process-command.ts'
 import { startMaintenance } from './maintenance/maintenance-queue.ts'
 import { recordGaveUp } from './request-record.ts'
+import { runCommands } from './run-commands.ts'
 
 const config = loadConfigOrExit()
 const log = pino({ level: config.logLevel, base: { service: 'worker', pid: process.pid } })
@@ -29,12 +29,15 @@ const workers = await startPartitionWorkers({
   redis,
   prefix: config.queuePrefix,
   partitions: config.queuePartitions,
-  process: (command) => processCommand(context, command),
-  onFailed: (command, error, final) => {
-    log.warn({ err: error, requestId: command.requestId, final }, 'command failed')
+  process: (commands) => runCommands(context, commands),
+  onFailed: (commands, error, final) => {
+    const requestIds = commands.map((c) => c.requestId)
+    log.warn({ err: error, requestIds, final }, 'job failed')
     if (!final) return
-    recordGaveUp(db, command)
-      .catch((err: unknown) => log.error({ err, requestId: command.requestId }, 'could not record failure'))
+    for (const command of commands) {
+      recordGaveUp(db, command)
+        .catch((err: unknown) => log.error({ err, requestId: command.requestId }, 'could not record failure'))
+    }
   },
 })
 const maintenance = await startMaintenance(redis, config.queuePrefix, db, log)

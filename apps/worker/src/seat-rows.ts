@@ -2,7 +2,7 @@ import { refuse, type RefusedSeat, type Refusal } from '@seatline/contracts'
 import { seatResource } from '@seatline/lock'
 import { sql } from 'kysely'
 import { assertFresh } from './fencing.ts'
-import type { Fences, Trx } from './run-command.ts'
+import type { Fences, Trx } from './command-plan.ts'
 
 export interface SeatRow {
   seat_id: string

@@ -1,7 +1,7 @@
 import { refuse, type Refusal } from '@seatline/contracts'
 import { sectionResource } from '@seatline/lock'
 import { assertFresh } from './fencing.ts'
-import type { Fences, Trx } from './run-command.ts'
+import type { Fences, Trx } from './command-plan.ts'
 
 export interface SectionRow {
   id: string

@@ -71,7 +71,7 @@ export function loadConfig (env: Env = process.env): Config {
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/seatline', ['postgres:', 'postgresql:']),
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     jwtSecret: jwtSecret || DEV_JWT_SECRET,
-    queuePartitions: integer(env, 'QUEUE_PARTITIONS', 16, 1, 1024),
+    queuePartitions: integer(env, 'QUEUE_PARTITIONS', 4, 1, 1024),
     queuePrefix,
     bookingWaitMs: integer(env, 'BOOKING_WAIT_MS', 10_000, 0, 600_000),
     logLevel,

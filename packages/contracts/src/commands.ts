@@ -54,6 +54,15 @@ export type Command =
   | BookSeatsCommand | BookSectionCommand | HoldSeatsCommand
   | ConfirmHoldCommand | ReleaseHoldCommand | CancelBookingCommand
 
+/** Commands of one partition, in arrival order, carried by one job; its result is their results, in order. */
+export interface CommandBatch {
+  type: 'batch'
+  commands: Command[]
+}
+
+/** The payload of a partition job: one command, or a batch of them. */
+export type CommandJob = Command | CommandBatch
+
 export interface RefusedSeat {
   seatId: string
   status: 'held' | 'booked'

@@ -3,7 +3,7 @@ import { Queue, QueueEvents } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { Turn } from './arrival-order.ts'
 import { BulkAdder } from './bulk-adder.ts'
-import { COMMAND_JOB_OPTIONS, commandJobId } from './job-options.ts'
+import { CommandBatcher, type CommandBatcherOptions } from './command-batcher.ts'
 import { partitionOf, partitionQueueName } from './partitions.ts'
 import { createBlockingRedis } from './redis.ts'
 
@@ -12,14 +12,36 @@ export type DispatchOutcome =
   | { state: 'failed', reason: string }
   | { state: 'timeout' }
 
-type Waiter = (outcome: DispatchOutcome) => void
+/** How a job ended, as its event stream tells: a batch job's value is an array of results. */
+type JobOutcome =
+  | { state: 'completed', value: unknown }
+  | { state: 'failed', reason: string }
+  | { state: 'timeout' }
+
+type Waiter = (outcome: JobOutcome) => void
 
 export interface CommandDispatcherOptions {
   redis: Redis
   redisUrl: string
   prefix: string
   partitions: number
+  batching?: Partial<CommandBatcherOptions>
+  /** Sees the result of every job on every partition, whichever gateway enqueued it. */
+  onResults? (results: CommandResult[]): void
 }
+
+export interface DispatchOptions {
+  groupKey: string
+  /** How long to wait for the result; 0 enqueues and returns at once. */
+  waitMs: number
+  turn?: Turn
+  /** Looks the result up where the worker stores it (see `dispatch`). */
+  recorded?: () => Promise<CommandResult | undefined>
+  /** A job of its own under the request's job id, never a batch: for idempotent duplicates. */
+  alone?: boolean
+}
+
+const BATCHING: CommandBatcherOptions = { maxInFlight: 1, maxBatch: 100, releaseAfterMs: 5_000 }
 
 /**
  * The gateway's side of the queue: enqueues a command on its group's partition and waits for the
@@ -28,7 +50,7 @@ export interface CommandDispatcherOptions {
  */
 export class CommandDispatcher {
   readonly #queues: Queue[] = []
-  readonly #adders: BulkAdder[] = []
+  readonly #batchers: CommandBatcher[] = []
   readonly #events: QueueEvents[] = []
   readonly #waiters = new Map<string, Set<Waiter>>()
   readonly #options: CommandDispatcherOptions
@@ -38,7 +60,7 @@ export class CommandDispatcher {
     for (let p = 0; p < options.partitions; p++) {
       const queue = new Queue(partitionQueueName(p), { connection: options.redis, prefix: options.prefix })
       this.#queues.push(queue)
-      this.#adders.push(new BulkAdder(queue))
+      this.#batchers.push(new CommandBatcher(new BulkAdder(queue), { ...BATCHING, ...options.batching }))
     }
   }
 
@@ -55,10 +77,14 @@ export class CommandDispatcher {
         prefix,
         lastEventId: last?.[0] ?? '0',
       })
+      const batcher = this.#batchers[p]!
       events.on('completed', ({ jobId, returnvalue }) => {
-        this.#settle(jobId, { state: 'completed', result: returnvalue as unknown as CommandResult })
+        batcher.finished(jobId)
+        this.#settle(jobId, { state: 'completed', value: returnvalue })
+        this.#options.onResults?.((Array.isArray(returnvalue) ? returnvalue : [returnvalue]) as CommandResult[])
       })
       events.on('failed', ({ jobId, failedReason }) => {
+        batcher.finished(jobId)
         this.#settle(jobId, { state: 'failed', reason: failedReason })
       })
       events.on('error', () => {})
@@ -68,35 +94,35 @@ export class CommandDispatcher {
   }
 
   /**
-   * Enqueues `command` on the partition of `groupKey` and waits up to `waitMs` for its result.
-   * Adding a job whose id exists already is a no-op in BullMQ, so a duplicate of a request joins
-   * the first one's job instead of running twice. `recorded` looks the result up where the
-   * worker stores it: a duplicate may arrive after the answer went by on the event stream.
+   * Enqueues `command` on the partition of `groupKey`, alone or in a batch (see CommandBatcher),
+   * and waits up to `waitMs` for its result. Adding a job whose id exists already is a no-op in
+   * BullMQ, so a duplicate of a request sent `alone` joins the first one's job instead of running
+   * twice; `recorded` then looks the result up where the worker stores it, since a duplicate may
+   * arrive after the answer went by on the event stream.
    */
-  async dispatch (command: Command, groupKey: string, waitMs: number, turn?: Turn, recorded?: () => Promise<CommandResult | undefined>): Promise<DispatchOutcome> {
-    const jobId = commandJobId(command.requestId)
-    const adder = this.#adders[partitionOf(groupKey, this.#options.partitions)]!
-    const add = async () => {
-      await turn?.ready
-      // Adds leave in the order they were buffered, so the next of the group may go at once.
-      const added = adder.add(command.type, command, { ...COMMAND_JOB_OPTIONS, jobId })
-      turn?.done()
-      await added
-    }
-    if (waitMs <= 0) {
-      await add()
-      return { state: 'timeout' }
-    }
-    const { answer, settle } = this.#wait(jobId, waitMs)
+  async dispatch (command: Command, options: DispatchOptions): Promise<DispatchOutcome> {
+    const { groupKey, waitMs, turn, recorded } = options
+    const batcher = this.#batchers[partitionOf(groupKey, this.#options.partitions)]!
+    const alone = options.alone === true || waitMs <= 0
+    let answer: Promise<DispatchOutcome> | undefined
+    let settle: Waiter | undefined
+    await turn?.ready
+    // Jobs leave in the order commands are placed, so the next of the group may go at once.
+    const placement = batcher.add(command, alone)
+    if (waitMs > 0) ({ answer, settle } = this.#wait(placement.jobId, placement.index, waitMs))
+    turn?.done()
     try {
-      await add()
+      await placement.added
       const result = await recorded?.()
-      if (result) settle({ state: 'completed', result })
+      if (result) {
+        settle?.({ state: 'timeout' })
+        return { state: 'completed', result }
+      }
     } catch (error) {
-      settle({ state: 'timeout' })
+      settle?.({ state: 'timeout' })
       throw error
     }
-    return answer
+    return answer ?? { state: 'timeout' }
   }
 
   /** Number of waiting and active jobs per partition, for readiness and metrics. */
@@ -109,8 +135,8 @@ export class CommandDispatcher {
     await Promise.all([...this.#events.map((e) => e.close()), ...this.#queues.map((q) => q.close())])
   }
 
-  /** Registers one waiter for `jobId`; several requests may wait on one job. */
-  #wait (jobId: string, waitMs: number): { answer: Promise<DispatchOutcome>, settle: Waiter } {
+  /** Registers a waiter for `jobId` (at `index` of a batch); several requests may wait on one job. */
+  #wait (jobId: string, index: number | undefined, waitMs: number): { answer: Promise<DispatchOutcome>, settle: Waiter } {
     let settle!: Waiter
     const answer = new Promise<DispatchOutcome>((resolve) => {
       const timer = setTimeout(() => settle({ state: 'timeout' }), waitMs)
@@ -119,7 +145,7 @@ export class CommandDispatcher {
         const waiters = this.#waiters.get(jobId)
         waiters?.delete(settle)
         if (waiters?.size === 0) this.#waiters.delete(jobId)
-        resolve(outcome)
+        resolve(resultOf(outcome, index))
       }
     })
     const waiters = this.#waiters.get(jobId) ?? new Set()
@@ -128,9 +154,15 @@ export class CommandDispatcher {
     return { answer, settle }
   }
 
-  #settle (jobId: string, outcome: DispatchOutcome): void {
+  #settle (jobId: string, outcome: JobOutcome): void {
     const waiters = this.#waiters.get(jobId)
     if (!waiters) return
     for (const settle of [...waiters]) settle(outcome)
   }
+}
+
+function resultOf (outcome: JobOutcome, index: number | undefined): DispatchOutcome {
+  if (outcome.state !== 'completed') return outcome
+  const value = index === undefined ? outcome.value : (outcome.value as unknown[])[index]
+  return value ? { state: 'completed', result: value as CommandResult } : { state: 'timeout' }
 }

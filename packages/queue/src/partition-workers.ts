@@ -1,4 +1,4 @@
-import type { Command, CommandResult } from '@seatline/contracts'
+import type { Command, CommandJob, CommandResult } from '@seatline/contracts'
 import { Queue, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { partitionQueueName } from './partitions.ts'
@@ -7,8 +7,13 @@ export interface PartitionWorkersOptions {
   redis: Redis
   prefix: string
   partitions: number
-  process (command: Command, attempt: number): Promise<CommandResult>
-  onFailed? (command: Command, error: Error, final: boolean): void
+  /** Runs a job's commands in order; a job carries one command or a batch of them. */
+  process (commands: Command[], attempt: number): Promise<CommandResult[]>
+  onFailed? (commands: Command[], error: Error, final: boolean): void
+}
+
+function commandsOf (job: CommandJob): Command[] {
+  return job.type === 'batch' ? job.commands : [job]
 }
 
 /**
@@ -23,15 +28,18 @@ export async function startPartitionWorkers (options: PartitionWorkersOptions): 
     const queue = new Queue(name, { connection: redis, prefix })
     await queue.setGlobalConcurrency(1)
     await queue.close()
-    const worker = new Worker<Command, CommandResult>(
+    const worker = new Worker<CommandJob, CommandResult | CommandResult[]>(
       name,
-      (job) => options.process(job.data, job.attemptsMade + 1),
+      async (job) => {
+        const results = await options.process(commandsOf(job.data), job.attemptsMade + 1)
+        return job.data.type === 'batch' ? results : results[0]!
+      },
       { connection: redis, prefix, concurrency: 1 }
     )
     worker.on('failed', (job, error) => {
       if (!job) return
       const final = job.attemptsMade >= (job.opts.attempts ?? 1)
-      options.onFailed?.(job.data, error, final)
+      options.onFailed?.(commandsOf(job.data), error, final)
     })
     worker.on('error', () => {})
     workers.push(worker)

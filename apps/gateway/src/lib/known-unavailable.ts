@@ -2,17 +2,17 @@ import { type Command, type CommandResult, refuse, type Refusal } from '@seatlin
 import { ExpiringSet } from './expiring-set.ts'
 
 /**
- * What this gateway has just learnt is gone: seats seen booked, sections seen sold out. In a flash
- * sale most buyers ask for something already sold; answering them here, from a result less than
- * `ttlMs` old, spares the queue and the database without changing who gets what: a refusal
- * changes no state, so its order does not matter. The cost is bounded staleness: after a
- * cancellation made through another gateway, a seat can read as booked here for up to `ttlMs`.
- * Cancellations made through this gateway forget the seats at once.
+ * What this gateway has recently learnt is gone: seats seen booked, sections seen sold out. In a
+ * flash sale most buyers ask for something already sold; answering them here spares the queue
+ * and the database without changing who gets what: a refusal changes no state. Every gateway
+ * reads every job's result from the event streams, so a booking or cancellation made through any
+ * gateway is learnt within milliseconds; `ttlMs` only bounds how long a result missed in a
+ * reconnect could leave a seat reading as booked.
  */
 export class KnownUnavailable {
   readonly #gone: ExpiringSet
 
-  constructor (ttlMs = 1_000, max = 200_000) {
+  constructor (ttlMs = 10_000, max = 200_000) {
     this.#gone = new ExpiringSet(ttlMs, max)
   }
 
@@ -31,17 +31,20 @@ export class KnownUnavailable {
     return undefined
   }
 
-  /** Learns from a command's result. */
+  /** Learns from any command's result, from this gateway or another: bookings and cancellations. */
+  learn (result: CommandResult): void {
+    if (!result.ok || (result.kind !== 'booking' && result.kind !== 'cancellation')) return
+    const { eventId, seatIds, sectionId } = result.booking
+    if (result.kind === 'booking' && seatIds) this.#mark(seatIds.map((s) => seatKey(eventId, s)))
+    if (result.kind === 'cancellation') {
+      for (const key of sectionId ? [sectionKey(eventId, sectionId)] : (seatIds ?? []).map((s) => seatKey(eventId, s))) this.#gone.delete(key)
+    }
+  }
+
+  /** Learns from the result of a command of this gateway's; a refusal names no event on its own. */
   observe (command: Command, result: CommandResult): void {
     const { eventId } = command
-    if (result.ok) {
-      if (result.kind === 'booking' && result.booking.seatIds) this.#mark(result.booking.seatIds.map((s) => seatKey(eventId, s)))
-      if (result.kind === 'cancellation') {
-        const { seatIds, sectionId } = result.booking
-        for (const key of sectionId ? [sectionKey(eventId, sectionId)] : (seatIds ?? []).map((s) => seatKey(eventId, s))) this.#gone.delete(key)
-      }
-      return
-    }
+    if (result.ok) return this.learn(result)
     if (result.code === 'SEATS_UNAVAILABLE') {
       this.#mark((result.seats ?? []).filter((s) => s.status === 'booked').map((s) => seatKey(eventId, s.seatId)))
     }

@@ -56,16 +56,16 @@ async function recordAndDispatch (deps: SubmitDeps, request: FastifyRequest, rep
   const lookUp = async () => (await deps.requests.findOwned(toRun.userId, toRun.requestId))?.result ?? undefined
   let outcome: DispatchOutcome
   try {
-    outcome = await deps.dispatcher.dispatch(toRun, groupKey, waitMs, turn, duplicate ? lookUp : undefined)
+    outcome = await deps.dispatcher.dispatch(toRun, { groupKey, waitMs, turn, recorded: duplicate ? lookUp : undefined, alone: Boolean(claim) })
   } catch (error) {
     request.log.warn({ err: error, requestId: toRun.requestId }, 'could not enqueue command')
     if (!duplicate) await deps.requests.discard(toRun.requestId).catch(() => {})
     throw queueUnreachable()
   }
-  if (outcome.state === 'failed') throw queueUnreachable(toRun.requestId)
-
-  // The answer may have been recorded while its event went by unseen (a reconnect): ask the record.
+  // The answer may have been recorded while its event went by unseen (a reconnect), or before
+  // its batch's job failed for good: ask the record.
   const result: CommandResult | undefined = outcome.state === 'completed' ? outcome.result : (waitMs > 0 ? await lookUp() : undefined)
+  if (outcome.state === 'failed' && (!result || (!result.ok && result.code === 'UNAVAILABLE'))) throw queueUnreachable(toRun.requestId)
   if (result) deps.unavailable.observe(toRun, result)
   if (!result) {
     // Answering before the worker has: make sure there is a record to poll.
