@@ -1,5 +1,5 @@
 # One image for both processes: the gateway by default, the worker with
-# `command: ["node", "--max-semi-space-size=4", "apps/worker/src/main.ts"]`. Node 24 runs the TypeScript directly.
+# `command: ["node", "--max-semi-space-size=4", "--max-old-space-size=128", "apps/worker/src/main.ts"]`. Node 24 runs the TypeScript directly.
 FROM node:24-slim
 WORKDIR /app
 ENV NODE_ENV=production
@@ -17,4 +17,4 @@ COPY packages packages
 COPY migrations migrations
 USER node
 EXPOSE 3000
-CMD ["node", "--max-semi-space-size=4", "apps/gateway/src/server.ts"]
+CMD ["node", "--max-semi-space-size=4", "--max-old-space-size=128", "apps/gateway/src/server.ts"]

@@ -17,7 +17,9 @@ const BASE_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 export interface Stack {
+  /** The first gateway's address; `urls` has every gateway's. */
   url: string
+  urls: string[]
   db: Db
   env: Record<string, string>
   processes: ChildProcess[]
@@ -29,6 +31,7 @@ export interface Stack {
 
 export interface StackOptions {
   workers?: number
+  gateways?: number
   env?: Record<string, string>
   /** The HTTP process to start instead of Seatline's gateway (the benchmarks' baseline). */
   gatewayScript?: string
@@ -106,9 +109,7 @@ async function waitReady (url: string, processes: ChildProcess[], log: string[])
 export async function startStack (options: StackOptions = {}): Promise<Stack> {
   const database = await freshDatabase()
   const prefix = uniqueName('q')
-  const port = await freePort()
   const env: Record<string, string> = {
-    PORT: String(port),
     HOST: '127.0.0.1',
     DATABASE_URL: database.url,
     REDIS_URL,
@@ -117,10 +118,12 @@ export async function startStack (options: StackOptions = {}): Promise<Stack> {
     ...options.env,
   }
   const log: string[] = []
-  const gateway = spawnNode(options.gatewayScript ?? 'apps/gateway/src/server.ts', env, log)
+  const ports: number[] = []
+  for (let i = 0; i < (options.gateways ?? 1); i++) ports.push(await freePort())
+  const gateways = ports.map((port) => spawnNode(options.gatewayScript ?? 'apps/gateway/src/server.ts', { ...env, PORT: String(port) }, log))
   const workers = Array.from({ length: options.workers ?? 2 }, () => spawnNode('apps/worker/src/main.ts', env, log))
-  const processes = [gateway, ...workers]
-  const url = `http://127.0.0.1:${port}`
+  const processes = [...gateways, ...workers]
+  const urls = ports.map((port) => `http://127.0.0.1:${port}`)
   const stop = async () => {
     await Promise.all(processes.map(async (p) => {
       if (p.exitCode !== null || p.signalCode !== null) return
@@ -134,11 +137,11 @@ export async function startStack (options: StackOptions = {}): Promise<Stack> {
     await clearRedisPrefix(prefix)
   }
   try {
-    await waitReady(url, processes, log)
+    for (const url of urls) await waitReady(url, processes, log)
   } catch (error) {
     await stop()
     throw error
   }
-  const pids = { gateway: [gateway.pid!], worker: workers.map((w) => w.pid!) }
-  return { url, db: database.db, env, processes, pids, output: () => log.join(''), stop }
+  const pids = { gateway: gateways.map((g) => g.pid!), worker: workers.map((w) => w.pid!) }
+  return { url: urls[0]!, urls, db: database.db, env, processes, pids, output: () => log.join(''), stop }
 }

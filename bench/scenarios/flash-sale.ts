@@ -53,10 +53,14 @@ export async function flashSale (target: Target, options: FlashSaleOptions): Pro
   const firstAskerWinsPct = winner.size ? (100 * firstWins) / winner.size : 0
   const oversold = Math.max(0, created.length - new Set(wanted.filter((_, i) => answers[i]!.status === 201)).size)
   const times = answers.map((a) => a.answeredAt - a.firstSentAt)
+  // A refusal is only right if somebody got the seat: an asked-for seat left unsold is a lie told.
+  const unsold = [...new Set(wanted)].filter((seat) => !winner.has(seat))
 
   const checks = [
     check('every buyer got a definitive answer', definitive === options.buyers, `${definitive} of ${options.buyers} answered 201 or 409`),
     check('no seat answered 201 twice', oversold === 0, `${oversold} oversold`),
+    check('every seat someone asked for was sold', unsold.length === 0,
+      unsold.length ? `refused but unsold: ${unsold.slice(0, 5).map((s) => `${s} (${JSON.stringify(answers[firstAsker.get(s)!]!.body).slice(0, 300)})`).join('; ')}` : 'all sold'),
     ...await auditSeatBookings(target, [event.id], created, 1, 0),
   ]
   return {

@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto'
+import type { Command } from '@seatline/contracts'
+import { ResourceLocks } from '@seatline/lock'
+import { Redis } from 'ioredis'
+import t from 'tap'
+import { StaleFenceError } from '../apps/worker/src/fencing.ts'
+import { runCommands } from '../apps/worker/src/run-commands.ts'
+import { clearRedisPrefix, freshDatabase, REDIS_URL, uniqueName } from './helpers/stack.ts'
+
+const prefix = uniqueName('batches')
+const redis = new Redis(REDIS_URL)
+t.teardown(async () => {
+  await clearRedisPrefix(prefix)
+  redis.disconnect()
+})
+
+async function setUp (t: { teardown (fn: () => unknown): void }, seats: string[]) {
+  const database = await freshDatabase()
+  t.teardown(() => database.drop())
+  const { db } = database
+  const users = await db.insertInto('users')
+    .values(['a', 'b', 'c'].map((n) => ({ email: `${n}-${randomUUID()}@example.com`, password_hash: 'x' })))
+    .returning('id').execute()
+  const event = await db.insertInto('events').values({ name: 'Batched', created_by: users[0]!.id }).returning('id').executeTakeFirstOrThrow()
+  await db.insertInto('seats').values(seats.map((seat) => ({ event_id: event.id, seat_id: seat }))).execute()
+  const context = { db, locks: new ResourceLocks(redis, { prefix }) }
+  const book = (user: number, ...seatIds: string[]): Command =>
+    ({ type: 'book-seats', requestId: randomUUID(), userId: users[user]!.id, eventId: event.id, seatIds })
+  return { db, context, eventId: event.id, users: users.map((u) => u.id), book }
+}
+
+t.test('one seat asked for several times in a batch goes to the first asker only', async (t) => {
+  const { db, context, eventId, users, book } = await setUp(t, ['A1', 'A2'])
+  const batch = [book(0, 'A1'), book(1, 'A1'), book(2, 'A1', 'A2'), book(1, 'A2')]
+  const results = await runCommands(context, batch)
+
+  t.match(results[0], { ok: true, kind: 'booking', booking: { userId: users[0], seatIds: ['A1'] } }, 'the first asker books A1')
+  t.match(results[1], { ok: false, code: 'SEATS_UNAVAILABLE', seats: [{ seatId: 'A1', status: 'booked' }] }, 'the second is told it is booked')
+  t.match(results[2], { ok: false, code: 'SEATS_UNAVAILABLE' }, 'all or nothing: A2 is not booked for the third')
+  t.match(results[3], { ok: true, booking: { userId: users[1], seatIds: ['A2'] } }, 'so the fourth gets A2')
+
+  const active = await db.selectFrom('booking_seats').select('seat_id').where('event_id', '=', eventId).where('active', '=', true).orderBy('seat_id').execute()
+  t.same(active.map((r) => r.seat_id), ['A1', 'A2'], 'one active booking per seat')
+  const recorded = await db.selectFrom('requests').select(['id', 'status']).where('id', 'in', batch.map((c) => c.requestId)).execute()
+  t.equal(recorded.length, 4, 'every command of the batch has its record')
+})
+
+t.test('a batch runs its commands in order, whatever their kind', async (t) => {
+  const { db, context, eventId, users, book } = await setUp(t, ['B1', 'B2'])
+  const [first] = await runCommands(context, [book(0, 'B1')])
+  const bookingId = first!.ok && first!.kind === 'booking' ? first!.booking.bookingId : ''
+
+  const cancel: Command = { type: 'cancel-booking', requestId: randomUUID(), userId: users[0]!, eventId, bookingId, seatIds: ['B1'], sectionId: null }
+  const hold: Command = { type: 'hold-seats', requestId: randomUUID(), userId: users[2]!, eventId, seatIds: ['B2'], ttlSeconds: 60 }
+  const results = await runCommands(context, [book(1, 'B1'), cancel, book(1, 'B1'), hold, book(1, 'B2')])
+
+  t.match(results.map((r) => r.ok ? r.kind : r.code), ['SEATS_UNAVAILABLE', 'cancellation', 'booking', 'hold', 'SEATS_UNAVAILABLE'],
+    'booked before the cancel, free after it; held before the last booking')
+  t.match(results[4], { seats: [{ seatId: 'B2', status: 'held' }] })
+  const b1 = await db.selectFrom('seats').select(['status', 'booking_id']).where('event_id', '=', eventId).where('seat_id', '=', 'B1').executeTakeFirstOrThrow()
+  t.equal(b1.status, 'booked')
+  t.equal(b1.booking_id, results[2]!.ok && results[2]!.kind === 'booking' ? results[2]!.booking.bookingId : 'none', 'B1 belongs to the booking made after the cancel')
+})
+
+t.test('a batch run again (a retried job) replays every result and books nothing more', async (t) => {
+  const { db, context, eventId, book } = await setUp(t, ['C1', 'C2'])
+  const batch = [book(0, 'C1'), book(1, 'C1'), book(1, 'C2')]
+  const first = await runCommands(context, batch)
+  const again = await runCommands(context, batch)
+  t.same(again, first, 'the same answers')
+  const bookings = await db.selectFrom('bookings').select('id').where('event_id', '=', eventId).execute()
+  t.equal(bookings.length, 2, 'two bookings, as the first run made')
+})
+
+t.test("one command's fault fails the job after the commands before it, never losing them", async (t) => {
+  const { db, context, eventId, book } = await setUp(t, ['D1', 'D2', 'D3'])
+  // A newer lock holder has written D2: its booking must be refused, not forced through.
+  await db.updateTable('seats').set({ fence: '9007199254740991' }).where('event_id', '=', eventId).where('seat_id', '=', 'D2').execute()
+  const batch = [book(0, 'D1'), book(1, 'D2'), book(2, 'D3')]
+  await t.rejects(runCommands(context, batch), StaleFenceError, 'the job fails, so BullMQ retries it')
+
+  const records = await db.selectFrom('requests').select(['id', 'status']).where('id', 'in', batch.map((c) => c.requestId)).execute()
+  t.same(records, [{ id: batch[0]!.requestId, status: 'succeeded' }], 'the command before the fault is committed and recorded, the others not at all')
+  const seats = await db.selectFrom('seats').select(['seat_id', 'status']).where('event_id', '=', eventId).orderBy('seat_id').execute()
+  t.same(seats.map((s) => s.status), ['booked', 'available', 'available'], 'nothing after the fault was changed')
+})
