@@ -34,10 +34,10 @@ const sizes = {
 }
 
 /** Runs `work` against a fresh stack (or the `--target`) and stops the stack whatever happens. */
-async function withTarget<T> (kind: { workers?: number, partitions?: number, baseline?: boolean }, work: (target: Target) => Promise<T>): Promise<T> {
+async function withTarget<T> (kind: { workers?: number, partitions?: number, baseline?: boolean, env?: Record<string, string> }, work: (target: Target) => Promise<T>): Promise<T> {
   const target = options.target && !kind.baseline
     ? externalTarget(options.target)
-    : await ownStack({ workers: kind.workers ?? options.workers, partitions: kind.partitions ?? options.partitions, baseline: kind.baseline })
+    : await ownStack({ workers: kind.workers ?? options.workers, partitions: kind.partitions ?? options.partitions, baseline: kind.baseline, env: kind.env })
   try {
     return await work(target)
   } catch (error) {
@@ -84,12 +84,12 @@ for (let runNumber = 1; runNumber <= options.runs; runNumber++) {
         break
       case 'scale': {
         const short = Math.max(2, Math.round(duration / 2))
-        for (const workers of [1, 2, 4]) {
-          report(await withTarget({ workers, partitions: 16 }, (t) => uniform(t, { connections: sizes.uniformConnections, durationS: short, label: `scale: ${workers} workers, 16 partitions`, config: { workers, partitions: 16 } })))
-        }
-        for (const partitions of [4, 64]) {
-          report(await withTarget({ workers: 2, partitions }, (t) => uniform(t, { connections: sizes.uniformConnections, durationS: short, label: `scale: 2 workers, ${partitions} partitions`, config: { workers: 2, partitions } })))
-        }
+        const scaled = (workers: number, partitions: number, label: string, env?: Record<string, string>) =>
+          withTarget({ workers, partitions, env }, (t) => uniform(t, { connections: sizes.uniformConnections, durationS: short, label: `scale: ${label}`, config: { workers, partitions, ...env } }))
+        for (const workers of [1, 2, 4]) report(await scaled(workers, options.partitions, `${workers} workers, ${options.partitions} partitions`))
+        for (const partitions of [16, 64]) report(await scaled(options.workers, partitions, `${options.workers} workers, ${partitions} partitions`))
+        // The same stack with batching off: every command a job of its own, as before batching.
+        report(await scaled(options.workers, options.partitions, `${options.workers} workers, ${options.partitions} partitions, a job per command`, { QUEUE_BATCH_MAX: '1' }))
         break
       }
     }

@@ -7,6 +7,7 @@ t.test('defaults make a development stack on this machine', async (t) => {
   t.equal(config.databaseUrl, 'postgres://postgres@127.0.0.1:5432/seatline')
   t.equal(config.redisUrl, 'redis://127.0.0.1:6379')
   t.equal(config.queuePartitions, 4)
+  t.equal(config.queueBatchMax, 100)
   t.equal(config.bookingWaitMs, 10_000)
   t.ok(config.jwtSecret.length >= 32)
 })
@@ -16,6 +17,7 @@ t.test('a bad value is refused with a message naming the variable', async (t) =>
     [{ PORT: 'eighty' }, /PORT must be a whole number/],
     [{ PORT: '70000' }, /PORT must be between 0 and 65535/],
     [{ QUEUE_PARTITIONS: '0' }, /QUEUE_PARTITIONS must be between 1/],
+    [{ QUEUE_BATCH_MAX: '0' }, /QUEUE_BATCH_MAX must be between 1/],
     [{ BOOKING_WAIT_MS: '-1' }, /BOOKING_WAIT_MS must be a whole number/],
     [{ DATABASE_URL: 'mysql://x/y' }, /DATABASE_URL must start with postgres:/],
     [{ REDIS_URL: 'not a url' }, /REDIS_URL is not a valid URL/],

@@ -24,6 +24,8 @@ export interface OwnStackOptions {
   partitions?: number
   /** Run the baseline server in place of Seatline's gateway and workers. */
   baseline?: boolean
+  /** More environment for the stack's processes. */
+  env?: Record<string, string>
 }
 
 export async function ownStack (options: OwnStackOptions): Promise<Target> {
@@ -31,7 +33,7 @@ export async function ownStack (options: OwnStackOptions): Promise<Target> {
   const stack = await startStack({
     workers: options.baseline ? 0 : options.workers,
     gatewayScript: options.baseline ? 'bench/baseline/server.ts' : undefined,
-    env: { JWT_SECRET: secret, LOG_LEVEL: 'warn', QUEUE_PARTITIONS: String(options.partitions ?? 4) },
+    env: { JWT_SECRET: secret, LOG_LEVEL: 'warn', QUEUE_PARTITIONS: String(options.partitions ?? 4), ...options.env },
   })
   return {
     name: options.baseline ? 'baseline' : 'seatline',

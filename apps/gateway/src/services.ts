@@ -41,6 +41,7 @@ export async function createServices (config: Config): Promise<Services> {
     redisUrl: config.redisUrl,
     prefix: config.queuePrefix,
     partitions: config.queuePartitions,
+    batchMax: config.queueBatchMax,
     onResults: (results) => { for (const result of results) unavailable.learn(result) },
   })
   await dispatcher.start()

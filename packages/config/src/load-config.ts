@@ -13,6 +13,8 @@ export interface Config {
   queuePartitions: number
   /** Prefix of every Redis key Seatline writes (queues and seat locks). */
   queuePrefix: string
+  /** Most commands one job carries; 1 sends every command as a job of its own, at once. */
+  queueBatchMax: number
   bookingWaitMs: number
   logLevel: string
   workerCount: number
@@ -73,6 +75,7 @@ export function loadConfig (env: Env = process.env): Config {
     jwtSecret: jwtSecret || DEV_JWT_SECRET,
     queuePartitions: integer(env, 'QUEUE_PARTITIONS', 4, 1, 1024),
     queuePrefix,
+    queueBatchMax: integer(env, 'QUEUE_BATCH_MAX', 100, 1, 1000),
     bookingWaitMs: integer(env, 'BOOKING_WAIT_MS', 10_000, 0, 600_000),
     logLevel,
     workerCount: integer(env, 'WORKERS', 2, 1, 64),

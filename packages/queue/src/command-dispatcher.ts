@@ -25,7 +25,8 @@ export interface CommandDispatcherOptions {
   redisUrl: string
   prefix: string
   partitions: number
-  batching?: Partial<CommandBatcherOptions>
+  /** Most commands per job; 1 turns batching off: a job per command, sent at once. */
+  batchMax?: number
   /** Sees the result of every job on every partition, whichever gateway enqueued it. */
   onResults? (results: CommandResult[]): void
 }
@@ -41,7 +42,11 @@ export interface DispatchOptions {
   alone?: boolean
 }
 
-const BATCHING: CommandBatcherOptions = { maxInFlight: 1, maxBatch: 100, releaseAfterMs: 5_000 }
+function batching (batchMax = 100): CommandBatcherOptions {
+  return batchMax > 1
+    ? { maxInFlight: 1, maxBatch: batchMax, releaseAfterMs: 5_000 }
+    : { maxInFlight: Number.POSITIVE_INFINITY, maxBatch: 1, releaseAfterMs: 5_000 }
+}
 
 /**
  * The gateway's side of the queue: enqueues a command on its group's partition and waits for the
@@ -60,7 +65,7 @@ export class CommandDispatcher {
     for (let p = 0; p < options.partitions; p++) {
       const queue = new Queue(partitionQueueName(p), { connection: options.redis, prefix: options.prefix })
       this.#queues.push(queue)
-      this.#batchers.push(new CommandBatcher(new BulkAdder(queue), { ...BATCHING, ...options.batching }))
+      this.#batchers.push(new CommandBatcher(new BulkAdder(queue), batching(options.batchMax)))
     }
   }
 
