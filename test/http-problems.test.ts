@@ -1,4 +1,6 @@
+import { randomBytes, randomUUID } from 'node:crypto'
 import t from 'tap'
+import { mintToken } from '../bench/lib/tokens.ts'
 import { call, createEvent, signup } from './helpers/api.ts'
 import { startStack } from './helpers/stack.ts'
 
@@ -65,4 +67,22 @@ t.test('every reply carries x-request-id, echoing a sane one', async (t) => {
   t.match(generated.headers.get('x-request-id'), /^[0-9a-f-]{36}$/)
   const cors = await call(stack.url, 'GET', '/health', { headers: { origin: 'https://shop.example' } })
   t.equal(cors.headers.get('access-control-allow-origin'), '*', 'CORS is on')
+})
+
+t.test('a well-signed token is refused unless its user exists, for every request of a burst', async (t) => {
+  const secret = randomBytes(32).toString('hex')
+  const stack = await startStack({ workers: 1, env: { JWT_SECRET: secret } })
+  t.teardown(() => stack.stop())
+  // Users straight into the database: the gateway has never seen them, so it must ask Postgres.
+  const users = await stack.db.insertInto('users')
+    .values(Array.from({ length: 40 }, (_, i) => ({ email: `burst-${i}-${randomUUID()}@example.com`, password_hash: 'x' })))
+    .returning('id').execute()
+  const subjects = [...users.map((u) => u.id), randomUUID(), randomUUID(), 'not-a-uuid']
+  const replies = await Promise.all(subjects.map((sub) => call(stack.url, 'GET', '/v1/bookings', { token: mintToken(secret, sub) })))
+
+  t.same(replies.slice(0, users.length).map((r) => r.status), users.map(() => 200), 'every existing user is let in')
+  for (const reply of replies.slice(users.length)) {
+    t.equal(reply.status, 401, 'a user that does not exist is refused')
+    t.equal(reply.body.code, 'UNAUTHENTICATED')
+  }
 })

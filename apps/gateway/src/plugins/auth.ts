@@ -2,7 +2,7 @@ import jwt from '@fastify/jwt'
 import type { Db } from '@seatline/db'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { ExpiringSet } from '../lib/expiring-set.ts'
+import { KnownUsers } from '../lib/known-users.ts'
 import { ProblemError } from '../lib/problem-error.ts'
 
 declare module '@fastify/jwt' {
@@ -33,8 +33,7 @@ export interface AuthOptions {
  */
 async function auth (app: FastifyInstance, options: AuthOptions): Promise<void> {
   await app.register(jwt, { secret: options.secret, sign: { expiresIn: '12h' } })
-  // Only positive answers are remembered: a deleted account's tokens stop working within a minute.
-  const known = new ExpiringSet(60_000, 100_000)
+  const known = new KnownUsers(options.db)
   app.decorate('issueToken', (userId: string) => {
     known.add(userId)
     return app.jwt.sign({ sub: userId })
@@ -47,11 +46,7 @@ async function auth (app: FastifyInstance, options: AuthOptions): Promise<void> 
     } catch {
       throw new ProblemError('UNAUTHENTICATED', 'send a valid token as "Authorization: Bearer <token>"')
     }
-    if (!known.has(sub)) {
-      const user = await options.db.selectFrom('users').select('id').where('id', '=', sub).executeTakeFirst()
-      if (!user) throw new ProblemError('UNAUTHENTICATED', 'the token names a user that does not exist')
-      known.add(sub)
-    }
+    if (!await known.exists(sub)) throw new ProblemError('UNAUTHENTICATED', 'the token names a user that does not exist')
     request.userId = sub
   })
 }
