@@ -43,9 +43,8 @@ export interface DispatchOptions {
 }
 
 function batching (batchMax = 100): CommandBatcherOptions {
-  return batchMax > 1
-    ? { maxInFlight: 1, maxBatch: batchMax, releaseAfterMs: 5_000 }
-    : { maxInFlight: Number.POSITIVE_INFINITY, maxBatch: 1, releaseAfterMs: 5_000 }
+  // Without batches there is nothing to hold back for: every job leaves at once.
+  return { maxInFlight: batchMax > 1 ? 1 : Number.POSITIVE_INFINITY, maxBatch: batchMax, releaseAfterMs: 5_000 }
 }
 
 /**

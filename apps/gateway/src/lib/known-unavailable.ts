@@ -41,10 +41,14 @@ export class KnownUnavailable {
     }
   }
 
-  /** Learns from the result of a command of this gateway's; a refusal names no event on its own. */
+  /**
+   * Learns from a refusal to a command of this gateway's (a refusal names no event on its own).
+   * Successes are learnt from the event stream; one read back from the record instead (a missed
+   * event) only costs a later request its shortcut.
+   */
   observe (command: Command, result: CommandResult): void {
     const { eventId } = command
-    if (result.ok) return this.learn(result)
+    if (result.ok) return
     if (result.code === 'SEATS_UNAVAILABLE') {
       this.#mark((result.seats ?? []).filter((s) => s.status === 'booked').map((s) => seatKey(eventId, s.seatId)))
     }
