@@ -1,5 +1,6 @@
 # One image for both processes: the gateway by default, the worker with
-# `command: ["node", "--max-semi-space-size=4", "--max-old-space-size=128", "apps/worker/src/main.ts"]`. Node 24 runs the TypeScript directly.
+# `command: ["node", "scripts/start.ts", "worker"]`. Node 24 runs the TypeScript directly; scripts/start.ts
+# gives every process the V8 flags of scripts/node-flags.ts and passes signals on.
 FROM node:24-slim
 WORKDIR /app
 ENV NODE_ENV=production
@@ -15,6 +16,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY apps apps
 COPY packages packages
 COPY migrations migrations
+COPY scripts scripts
 USER node
 EXPOSE 3000
-CMD ["node", "--max-semi-space-size=4", "--max-old-space-size=128", "apps/gateway/src/server.ts"]
+CMD ["node", "scripts/start.ts", "gateway"]

@@ -4,7 +4,7 @@
  * V8 had not bothered to collect (a heap snapshot at the peak held 45 MB live). 4 MB
  * semi-spaces and a 128 MB old space make it collect sooner: peak RSS 152 MB, with uniform
  * throughput unchanged (bench, same run). The live heap is bounded (the gateway's memories
- * are capped sets; waiters and batches by open connections), well under the limit. Keep
- * package.json's start scripts, the Dockerfile and docker-compose.yml in step.
+ * are capped sets; waiters and batches by open connections), well under the limit. Every
+ * start command (scripts/start.ts, the test and bench harness) takes them from here.
  */
 export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=128']

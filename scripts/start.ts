@@ -1,23 +1,34 @@
 /**
- * `npm start`: the gateway and WORKERS worker processes (default 2), each a separate process as
- * in production. Ctrl-C stops them all cleanly; if one dies, the rest are stopped too.
+ * The one way Seatline's processes are started, so they all run with SERVICE_NODE_FLAGS:
+ * - `node scripts/start.ts`: the gateway and WORKERS worker processes (default 2), as in
+ *   production; Ctrl-C stops them all cleanly, and if one dies the rest are stopped too;
+ * - `node scripts/start.ts gateway` or `... worker`: one process, for scaling them separately
+ *   (npm run start:gateway, start:worker, the Docker image).
+ * Signals are passed on, so the child shuts down gracefully.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { loadConfigOrExit } from '@seatline/config'
 import { SERVICE_NODE_FLAGS } from './node-flags.ts'
+
+const SCRIPTS = { gateway: 'apps/gateway/src/server.ts', worker: 'apps/worker/src/main.ts' }
+const only = process.argv[2]
+if (only !== undefined && !(only in SCRIPTS)) {
+  console.error(`seatline: start what? "gateway", "worker", or nothing for the whole stack; got "${only}"`)
+  process.exit(2)
+}
 
 const config = loadConfigOrExit()
 const root = new URL('..', import.meta.url)
 const children = new Set<ChildProcess>()
 let stopping = false
 
-function run (script: string, name: string): void {
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, script], { cwd: root, stdio: 'inherit', env: { ...process.env, SEATLINE_PROCESS: name } })
+function run (role: keyof typeof SCRIPTS, name: string): void {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, SCRIPTS[role]], { cwd: root, stdio: 'inherit', env: { ...process.env, SEATLINE_PROCESS: name } })
   children.add(child)
   child.on('exit', (code, signal) => {
     children.delete(child)
     if (!stopping) {
-      console.error(`seatline: ${name} exited (${signal ?? `code ${code}`}); stopping the others`)
+      if (only === undefined) console.error(`seatline: ${name} exited (${signal ?? `code ${code}`}); stopping the others`)
       stop(code || 1)
     } else if (children.size === 0) {
       process.exit(process.exitCode ?? 0)
@@ -25,16 +36,20 @@ function run (script: string, name: string): void {
   })
 }
 
-function stop (code: number): void {
+function stop (code: number, signal: NodeJS.Signals = 'SIGTERM'): void {
   if (stopping) return
   stopping = true
   process.exitCode = code
   if (children.size === 0) process.exit(code)
-  for (const child of children) child.kill('SIGTERM')
+  for (const child of children) child.kill(signal)
 }
 
 process.on('SIGINT', () => stop(0))
 process.on('SIGTERM', () => stop(0))
 
-run('apps/gateway/src/server.ts', 'gateway')
-for (let i = 1; i <= config.workerCount; i++) run('apps/worker/src/main.ts', `worker-${i}`)
+if (only === 'worker') {
+  run('worker', 'worker')
+} else {
+  run('gateway', 'gateway')
+  if (only === undefined) for (let i = 1; i <= config.workerCount; i++) run('worker', `worker-${i}`)
+}

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Command } from '@seatline/contracts'
+import { RequestRecords } from '@seatline/db'
 import { ResourceLocks } from '@seatline/lock'
 import { Redis } from 'ioredis'
 import t from 'tap'
@@ -23,7 +24,7 @@ async function setUp (t: { teardown (fn: () => unknown): void }, seats: string[]
     .returning('id').execute()
   const event = await db.insertInto('events').values({ name: 'Batched', created_by: users[0]!.id }).returning('id').executeTakeFirstOrThrow()
   await db.insertInto('seats').values(seats.map((seat) => ({ event_id: event.id, seat_id: seat }))).execute()
-  const context = { db, locks: new ResourceLocks(redis, { prefix }) }
+  const context = { db, locks: new ResourceLocks(redis, { prefix }), records: new RequestRecords(db) }
   const book = (user: number, ...seatIds: string[]): Command =>
     ({ type: 'book-seats', requestId: randomUUID(), userId: users[user]!.id, eventId: event.id, seatIds })
   return { db, context, eventId: event.id, users: users.map((u) => u.id), book }

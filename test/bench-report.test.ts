@@ -2,8 +2,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import t from 'tap'
-import { renderMarkdown, renderSvg, renderTable, writeReport } from '../bench/lib/report.ts'
-import type { BenchRun } from '../bench/lib/report.ts'
+import { renderMarkdown } from '../bench/lib/render-markdown.ts'
+import { renderSvg } from '../bench/lib/render-svg.ts'
+import { renderTable } from '../bench/lib/render-table.ts'
+import type { BenchRun } from '../bench/lib/result-types.ts'
+import { writeReport } from '../bench/lib/write-report.ts'
 
 const run: BenchRun = {
   date: '2025-06-01T12:34:56.000Z',

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { call, createEvent, type Reply, seatIds, signup } from './helpers/api.ts'
 import { startStack } from './helpers/stack.ts'
@@ -58,12 +57,6 @@ t.test('cancelling a booking frees its seat at once', async (t) => {
   t.equal(again.status, 409, 'a booking is cancelled once')
   t.equal(again.body.code, 'ALREADY_CANCELLED')
 
-  for (const id of [randomUUID(), 'not-a-uuid']) {
-    const res = await call(stack.url, 'DELETE', `/v1/bookings/${id}`, { token: alice.token })
-    t.equal(res.status, 404, `unknown booking ${id}`)
-    t.equal(res.body.code, 'BOOKING_NOT_FOUND')
-  }
-
   const active = await stack.db.selectFrom('booking_seats').select(['booking_id', 'seat_id'])
     .where('event_id', '=', event.id).where('active', '=', true).execute()
   t.same(active, [{ booking_id: rebooked.body.bookingId, seat_id: 'A1' }], "only Bob's booking holds A1")
@@ -94,10 +87,6 @@ t.test('cancelling a booking frees its seat at once', async (t) => {
 
     const bobs = await call(stack.url, 'GET', '/v1/bookings', { token: bob.token })
     t.same(bobs.body.items.map((b: any) => b.bookingId), [rebooked.body.bookingId], 'Bob sees only his own')
-
-    const badStatus = await call(stack.url, 'GET', '/v1/bookings?status=gone', { token: alice.token })
-    t.equal(badStatus.status, 400)
-    t.equal(badStatus.body.code, 'VALIDATION_FAILED')
   })
 })
 

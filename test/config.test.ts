@@ -22,6 +22,8 @@ t.test('a bad value is refused with a message naming the variable', async (t) =>
     [{ DATABASE_URL: 'mysql://x/y' }, /DATABASE_URL must start with postgres:/],
     [{ REDIS_URL: 'not a url' }, /REDIS_URL is not a valid URL/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+    [{ REDIS_CLUSTER_NODES: '127.0.0.1' }, /REDIS_CLUSTER_NODES must be host:port/],
+    [{ QUEUE_MAX_WAITING: '0' }, /QUEUE_MAX_WAITING must be between 1/],
     [{ NODE_ENV: 'production' }, /JWT_SECRET must be set/],
     [{ NODE_ENV: 'production', JWT_SECRET: 'short' }, /JWT_SECRET must be set to at least 32/],
   ]
@@ -30,6 +32,11 @@ t.test('a bad value is refused with a message naming the variable', async (t) =>
   }
   t.ok(new ConfigError('x') instanceof Error)
   t.equal(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).jwtSecret, 'x'.repeat(32))
+})
+
+t.test('a Redis Cluster is named by its seed nodes', async (t) => {
+  t.same(loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000, redis-b:7001' }).redisClusterNodes, [{ host: '127.0.0.1', port: 7000 }, { host: 'redis-b', port: 7001 }])
+  t.equal(loadConfig({}).redisClusterNodes, undefined, 'unset: one Redis at REDIS_URL')
 })
 
 t.test('passwords never reach logs', async (t) => {

@@ -64,12 +64,8 @@ t.test('asking for more than remains, and bad GA requests', async (t) => {
   t.equal(await sectionRemaining(sectionId), 2, 'a refused request takes nothing')
 
   const other = await createEvent(stack.url, alice.token, { sections: [{ name: 'Balcony', capacity: 5 }] })
+  // Sections are checked by the worker; the gateway's own 400s are in test/request-validation.test.ts.
   const cases: Array<[string, unknown, number, string]> = [
-    ['both seatIds and sectionId', { seatIds: ['A1'], sectionId, quantity: 1 }, 400, 'VALIDATION_FAILED'],
-    ['quantity 0', { sectionId, quantity: 0 }, 400, 'VALIDATION_FAILED'],
-    ['quantity 11', { sectionId, quantity: 11 }, 400, 'VALIDATION_FAILED'],
-    ['quantity as a string', { sectionId, quantity: '1' }, 400, 'VALIDATION_FAILED'],
-    ['sectionId without quantity', { sectionId }, 400, 'VALIDATION_FAILED'],
     ['unknown section', { sectionId: randomUUID(), quantity: 1 }, 404, 'SECTION_NOT_FOUND'],
     ["another event's section", { sectionId: other.sections[0].id, quantity: 1 }, 404, 'SECTION_NOT_FOUND'],
   ]

@@ -1,4 +1,4 @@
-import { hash32, partitionOf, partitionQueueName, seatGroupKey, sectionGroupKey } from '@seatline/queue'
+import { commandGroupKey, hash32, partitionOf, partitionQueueName } from '@seatline/queue'
 import t from 'tap'
 
 t.test('a group key always lands on the same partition', async (t) => {
@@ -23,8 +23,11 @@ t.test('keys spread evenly over the partitions', async (t) => {
 })
 
 t.test('group keys and queue names', async (t) => {
-  t.equal(seatGroupKey('ev', ['C3', 'A10', 'B2']), 'ev:A10', 'a multi-seat command groups under its smallest seat')
-  t.equal(seatGroupKey('ev', ['B2', 'C3', 'A10']), 'ev:A10', 'whatever the order it was given in')
-  t.equal(sectionGroupKey('ev', 'sec'), 'ev:sec')
+  const base = { requestId: 'r', userId: 'u', eventId: 'ev' }
+  t.equal(commandGroupKey({ ...base, type: 'book-seats', seatIds: ['C3', 'A10', 'B2'] }), 'ev:A10', 'a multi-seat command groups under its smallest seat')
+  t.equal(commandGroupKey({ ...base, type: 'hold-seats', seatIds: ['B2', 'C3', 'A10'], ttlSeconds: 60 }), 'ev:A10', 'whatever the order it was given in')
+  t.equal(commandGroupKey({ ...base, type: 'book-section', sectionId: 'sec', quantity: 1 }), 'ev:sec', 'a section is one group')
+  t.equal(commandGroupKey({ ...base, type: 'cancel-booking', bookingId: 'b', seatIds: [], sectionId: 'sec' }), 'ev:sec', 'and so is cancelling a booking of it')
+  t.equal(commandGroupKey({ ...base, type: 'cancel-booking', bookingId: 'b', seatIds: ['D4', 'D2'], sectionId: null }), 'ev:D2', 'cancelling seats groups with booking them')
   t.equal(partitionQueueName(3), '{booking-3}', 'queue names carry a Redis Cluster hash tag')
 })

@@ -7,13 +7,12 @@
 import { randomUUID } from 'node:crypto'
 import jwt from '@fastify/jwt'
 import { loadConfigOrExit } from '@seatline/config'
-import { makeProblem, type BookSeatsCommand } from '@seatline/contracts'
+import { makeProblem, seatResource, type BookSeatsCommand, type CommandResult } from '@seatline/contracts'
 import { createDb } from '@seatline/db'
-import { seatResource } from '@seatline/lock'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import { sql } from 'kysely'
-import { bookSeatsTransaction } from '../../apps/worker/src/commands/book-seats.ts'
+import { bookSeatsMany } from '../../apps/worker/src/commands/book-seats.ts'
 
 const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
@@ -41,8 +40,7 @@ app.post<{ Params: { eventId: string }, Body: { seatIds: string[] } }>('/v1/even
   }
   try {
     const command: BookSeatsCommand = { type: 'book-seats', requestId: randomUUID(), userId: sub, eventId, seatIds }
-    const fences = new Map(seatIds.map((s) => [seatResource(eventId, s), ++fence]))
-    const result = await db.transaction().execute((trx) => bookSeatsTransaction(trx, command, fences))
+    const [result] = await db.transaction().execute((trx) => bookSeatsMany(trx, [command], ++fence)) as [CommandResult]
     if (result.ok && result.kind === 'booking') return reply.code(201).send(result.booking)
     if (!result.ok) return reply.code(409).send(makeProblem(result.code, result.detail, { seats: result.seats }))
     return reply.code(500).send()

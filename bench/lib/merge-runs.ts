@@ -1,4 +1,4 @@
-import type { ScenarioResult } from './report.ts'
+import type { ScenarioResult } from './result-types.ts'
 import { median } from './stats.ts'
 
 /**

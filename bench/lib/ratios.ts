@@ -1,4 +1,4 @@
-import type { Ratio, ScenarioResult } from './report.ts'
+import type { Ratio, ScenarioResult } from './result-types.ts'
 
 function find (results: ScenarioResult[], label: string): ScenarioResult | undefined {
   return results.find((r) => r.label === label)

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Db } from '@seatline/db'
 import { sql } from 'kysely'
-import { startStack } from '../../scripts/local-stack.ts'
+import { startStack } from '../../test/harness/local-stack.ts'
 import { mintToken } from './tokens.ts'
 
 export interface Buyer { userId: string, token: string }

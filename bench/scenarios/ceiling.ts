@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { bookSeatsTransaction } from '../../apps/worker/src/commands/book-seats.ts'
+import { bookSeatsMany } from '../../apps/worker/src/commands/book-seats.ts'
 import { audit, check } from '../lib/audit.ts'
-import type { ScenarioResult } from '../lib/report.ts'
+import type { ScenarioResult } from '../lib/result-types.ts'
 import { seatPool } from '../lib/seat-pool.ts'
 import type { Target } from '../lib/target.ts'
 
@@ -25,8 +25,8 @@ export async function ceiling (target: Target, options: CeilingOptions): Promise
     while (performance.now() < deadline && next < pool.size) {
       const { eventId, seatId } = pool.seat(next++)
       const command = { type: 'book-seats' as const, requestId: randomUUID(), userId: owner!.userId, eventId, seatIds: [seatId] }
-      const result = await bookSeatsTransaction(db, command, new Map([[`seat:${eventId}:${seatId}`, ++fence]]))
-      if (result.ok) booked++
+      const [result] = await bookSeatsMany(db, [command], ++fence)
+      if (result?.ok) booked++
     }
   }))
   const elapsedS = (performance.now() - started) / 1000

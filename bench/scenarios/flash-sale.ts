@@ -1,6 +1,6 @@
 import { audit, auditSeatBookings, bookingIdOf, check } from '../lib/audit.ts'
 import { runCrowd, type Ask } from '../lib/crowd.ts'
-import type { ScenarioResult } from '../lib/report.ts'
+import type { ScenarioResult } from '../lib/result-types.ts'
 import { sampleRss } from '../lib/rss.ts'
 import { percentile, statusCounts } from '../lib/stats.ts'
 import { createEvent, seatNames, type Target } from '../lib/target.ts'

@@ -1,6 +1,6 @@
 import { audit, check } from '../lib/audit.ts'
 import { jsonRequest, load, loadFigures } from '../lib/load.ts'
-import type { ScenarioResult } from '../lib/report.ts'
+import type { ScenarioResult } from '../lib/result-types.ts'
 import { sampleRss } from '../lib/rss.ts'
 import { createEvent, type Target } from '../lib/target.ts'
 

@@ -1,6 +1,6 @@
 import { audit, auditSeatBookings, collectBookings } from '../lib/audit.ts'
 import { jsonRequest, load, loadFigures } from '../lib/load.ts'
-import type { ScenarioResult } from '../lib/report.ts'
+import type { ScenarioResult } from '../lib/result-types.ts'
 import { sampleRss } from '../lib/rss.ts'
 import { seatPool } from '../lib/seat-pool.ts'
 import type { Target } from '../lib/target.ts'

@@ -1,6 +1,6 @@
 import { auditSeatBookings, collectBookings, audit } from '../lib/audit.ts'
 import { jsonRequest, load, loadFigures } from '../lib/load.ts'
-import type { ScenarioResult } from '../lib/report.ts'
+import type { ScenarioResult } from '../lib/result-types.ts'
 import { sampleRss } from '../lib/rss.ts'
 import { SEATS_PER_EVENT, seatPool } from '../lib/seat-pool.ts'
 import type { Target } from '../lib/target.ts'

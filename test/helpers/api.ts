@@ -11,21 +11,28 @@ export interface CallOptions {
   headers?: Record<string, string>
 }
 
-export async function call<T = any> (baseUrl: string, method: string, path: string, options: CallOptions = {}): Promise<Reply<T>> {
+/** The headers and body a call sends: a bearer token, and JSON unless told otherwise. */
+export function requestParts (options: CallOptions): { headers: Record<string, string>, body?: string } {
   const headers: Record<string, string> = { ...options.headers }
   if (options.token) headers.authorization = `Bearer ${options.token}`
-  let body: string | undefined
-  if (options.body !== undefined) {
-    headers['content-type'] ??= 'application/json'
-    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body)
-  }
-  const res = await fetch(`${baseUrl}${path}`, { method, headers, body })
-  const text = await res.text()
-  let parsed: unknown = text
+  if (options.body === undefined) return { headers }
+  headers['content-type'] ??= 'application/json'
+  return { headers, body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }
+}
+
+/** The body as JSON when it is JSON, else as text. */
+export function parseBody (text: string): unknown {
   try {
-    parsed = text ? JSON.parse(text) : undefined
-  } catch {}
-  return { status: res.status, headers: res.headers, body: parsed as T }
+    return text ? JSON.parse(text) : undefined
+  } catch {
+    return text
+  }
+}
+
+export async function call<T = any> (baseUrl: string, method: string, path: string, options: CallOptions = {}): Promise<Reply<T>> {
+  const { headers, body } = requestParts(options)
+  const res = await fetch(`${baseUrl}${path}`, { method, headers, body })
+  return { status: res.status, headers: res.headers, body: parseBody(await res.text()) as T }
 }
 
 let counter = 0

@@ -1,1 +1,1 @@
-export * from '../../scripts/local-stack.ts'
+export * from '../harness/local-stack.ts'

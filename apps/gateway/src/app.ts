@@ -4,15 +4,16 @@ import type { Config } from '@seatline/config'
 import { makeProblem, PROBLEM_CONTENT_TYPE } from '@seatline/contracts'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import { randomUUID } from 'node:crypto'
+import { nulPath } from './lib/nul-strings.ts'
+import { validationFailed } from './lib/problem-error.ts'
 import auth from './plugins/auth.ts'
+import loadGuards from './plugins/load-guards.ts'
 import problemReplies from './plugins/problem-replies.ts'
 import validation from './plugins/validation.ts'
-import authRoutes from './routes/auth.ts'
-import bookingRoutes from './routes/bookings.ts'
-import eventRoutes from './routes/events.ts'
-import healthRoutes from './routes/health.ts'
-import holdRoutes from './routes/holds.ts'
-import requestRoutes from './routes/requests.ts'
+import authenticatedRoutes from './routes/authenticated/index.ts'
+import authRoutes from './routes/public/auth.ts'
+import eventReads from './routes/public/events.ts'
+import healthRoutes from './routes/public/health.ts'
 import type { Services } from './services.ts'
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/
@@ -29,13 +30,19 @@ export async function buildApp ({ config, services, logger }: AppOptions): Promi
     logger: logger ?? { level: config.logLevel },
     bodyLimit: 64 * 1024,
     requestIdHeader: false,
+    // An over-long id is an unknown id (404 from its route), not a router error; the URL's
+    // length is bounded by Node's header size anyway.
+    routerOptions: { maxParamLength: 16_384 },
+    // A request on a kept-alive socket while closing is still answered (the drain bounds it),
+    // not refused with a bare 503 that is no problem+json.
+    return503OnClosing: false,
     // Echo a caller's id when it is sane, so their logs and ours line up; otherwise make one.
     genReqId: (req) => {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     frameworkErrors: (error, request, reply) => {
-      const problem = makeProblem('BAD_REQUEST', error.message)
+      const problem = makeProblem('BAD_REQUEST', error.message.slice(0, 200))
       const problemReply = reply as unknown as FastifyReply
       problemReply.code(400).header('x-request-id', request.id).type(PROBLEM_CONTENT_TYPE).send(problem)
     },
@@ -48,8 +55,13 @@ export async function buildApp ({ config, services, logger }: AppOptions): Promi
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') done(null, undefined)
-    else parseJson(request, body as string, done)
+    if (body === '') return done(null, undefined)
+    parseJson(request, body as string, (error, parsed) => {
+      // Only an escaped NUL can reach a string: JSON refuses a raw one. Look only then.
+      const path = !error && (body as string).includes('\\u0000') ? nulPath(parsed) : undefined
+      if (path) return done(validationFailed([{ path, message: 'must not contain the NUL character' }]), undefined)
+      done(error, parsed)
+    })
   })
   app.decorate('services', services)
   app.addHook('onRequest', async (request, reply) => {
@@ -62,14 +74,18 @@ export async function buildApp ({ config, services, logger }: AppOptions): Promi
     origin: '*',
     methods: ['GET', 'POST', 'DELETE'],
     exposedHeaders: ['location', 'retry-after', 'x-request-id'],
+    // An OPTIONS request that is no preflight is answered, not refused in plain text.
+    strictPreflight: false,
   })
   await app.register(auth, { secret: config.jwtSecret, db: services.db })
 
+  // Liveness stays outside the load guards: a busy gateway is still alive.
   await app.register(healthRoutes)
-  await app.register(authRoutes)
-  await app.register(eventRoutes)
-  await app.register(bookingRoutes)
-  await app.register(holdRoutes)
-  await app.register(requestRoutes)
+  await app.register(async (api) => {
+    await api.register(loadGuards, { config, redis: services.redis })
+    await api.register(authRoutes)
+    await api.register(eventReads)
+    await api.register(authenticatedRoutes)
+  })
   return app
 }

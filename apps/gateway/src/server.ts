@@ -6,9 +6,10 @@ import { buildApp } from './app.ts'
 import { createServices } from './services.ts'
 
 const config = loadConfigOrExit()
+const SHUTDOWN_ANSWER_MS = 2_000
 
 try {
-  await assertRedisReachable(config.redisUrl)
+  await assertRedisReachable(config)
   const db = createDb(config.databaseUrl, { max: 2 })
   try {
     await prepareDatabase(config.databaseUrl, db)
@@ -21,6 +22,17 @@ try {
 
 const services = await createServices(config)
 const app = await buildApp({ config, services })
+// On the way down, requests in flight get their answer or, within 2 s, a 202 to poll, and
+// every reply closes its connection: a kept-alive socket would hold the server open.
+let closing = false
+app.addHook('onSend', async (_request, reply) => {
+  if (closing) reply.header('connection', 'close')
+})
+app.addHook('preClose', async () => {
+  closing = true
+  services.commands.drain(SHUTDOWN_ANSWER_MS)
+  app.server.closeIdleConnections()
+})
 app.addHook('onClose', () => services.close())
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {

@@ -1,13 +1,11 @@
 import type { Config } from '@seatline/config'
-import { createDb, type Db } from '@seatline/db'
-import { ArrivalOrder, CommandDispatcher, createFailFastRedis } from '@seatline/queue'
-import type { Redis } from 'ioredis'
+import { createDb, type Db, RequestRecords } from '@seatline/db'
+import { CommandDispatcher, createFailFastRedis, type RedisClient, watchRedisEpoch } from '@seatline/queue'
 import { KnownUnavailable } from './lib/known-unavailable.ts'
-import type { SubmitDeps } from './lib/submit-command.ts'
+import { CommandSubmitter } from './lib/submit-command.ts'
 import { BookingsRepository } from './repositories/bookings.ts'
 import { EventsRepository } from './repositories/events.ts'
 import { HoldsRepository } from './repositories/holds.ts'
-import { RequestsRepository } from './repositories/requests.ts'
 import { UsersRepository } from './repositories/users.ts'
 
 declare module 'fastify' {
@@ -19,44 +17,47 @@ declare module 'fastify' {
 /** Everything the routes use, made once per process. */
 export interface Services {
   db: Db
-  redis: Redis
-  dispatcher: CommandDispatcher
+  redis: RedisClient
   users: UsersRepository
   events: EventsRepository
   holds: HoldsRepository
   bookings: BookingsRepository
-  requests: RequestsRepository
-  commands: SubmitDeps
+  requests: RequestRecords
+  commands: CommandSubmitter
   close (): Promise<void>
 }
 
 export async function createServices (config: Config): Promise<Services> {
   const db = createDb(config.databaseUrl, { max: 20, applicationName: 'seatline-gateway' })
-  const redis = createFailFastRedis(config.redisUrl, 'seatline-gateway', { lazyConnect: true })
+  const redis = createFailFastRedis(config, 'seatline-gateway', { lazyConnect: true })
   redis.on('error', () => {})
   await redis.connect()
   const unavailable = new KnownUnavailable()
   const dispatcher = new CommandDispatcher({
     redis,
-    redisUrl: config.redisUrl,
+    target: config,
     prefix: config.queuePrefix,
     partitions: config.queuePartitions,
     batchMax: config.queueBatchMax,
+    maxWaiting: config.queueMaxWaiting,
     onResults: (results) => { for (const result of results) unavailable.learn(result) },
   })
   await dispatcher.start()
-  const requests = new RequestsRepository(db)
+  const epoch = watchRedisEpoch(redis, config.queuePrefix, () => {
+    dispatcher.recover().catch(() => {}) // Redis away again: the record and the sweeper still hold
+  })
+  const requests = new RequestRecords(db)
   return {
     db,
     redis,
-    dispatcher,
     users: new UsersRepository(db),
     events: new EventsRepository(db),
     holds: new HoldsRepository(db),
     bookings: new BookingsRepository(db),
     requests,
-    commands: { dispatcher, arrivals: new ArrivalOrder(), unavailable, requests, waitMs: config.bookingWaitMs },
+    commands: new CommandSubmitter({ dispatcher, records: requests, unavailable, waitMs: config.bookingWaitMs }),
     async close () {
+      epoch.stop()
       await dispatcher.close()
       await redis.quit().catch(() => {})
       await db.destroy()

@@ -1,6 +1,6 @@
 import type { Booking } from '@seatline/contracts'
 import { randomUUID } from 'node:crypto'
-import type { Trx } from './command-plan.ts'
+import type { Trx } from './commands/command-handler.ts'
 
 export type NewBooking =
   | { eventId: string, userId: string, seatIds: string[] }

@@ -1,7 +1,6 @@
-import { refuse, type Refusal } from '@seatline/contracts'
-import { sectionResource } from '@seatline/lock'
+import { refuse, type Refusal, sectionResource } from '@seatline/contracts'
+import type { Trx } from './commands/command-handler.ts'
 import { assertFresh } from './fencing.ts'
-import type { Fences, Trx } from './command-plan.ts'
 
 export interface SectionRow {
   id: string
@@ -10,7 +9,7 @@ export interface SectionRow {
 }
 
 /** Row-locks a general-admission section, refusing to go on if a newer lock holder wrote it. */
-export async function lockSection (trx: Trx, eventId: string, sectionId: string, fences: Fences): Promise<SectionRow | Refusal> {
+export async function lockSection (trx: Trx, eventId: string, sectionId: string, fence: number): Promise<SectionRow | Refusal> {
   const section = await trx.selectFrom('sections').select(['id', 'remaining', 'capacity', 'fence'])
     .where('id', '=', sectionId).where('event_id', '=', eventId).forUpdate().executeTakeFirst()
   if (!section) {
@@ -19,14 +18,14 @@ export async function lockSection (trx: Trx, eventId: string, sectionId: string,
       ? refuse('SECTION_NOT_FOUND', `no section ${sectionId} in event ${eventId}`)
       : refuse('EVENT_NOT_FOUND', `event ${eventId} does not exist`)
   }
-  assertFresh([{ key: sectionResource(eventId, sectionId), fence: section.fence }], fences)
+  assertFresh([{ key: sectionResource(eventId, sectionId), fence: section.fence }], fence)
   return section
 }
 
 /** Moves `delta` places into (negative) or out of (positive) the section's remaining count. */
-export async function adjustRemaining (trx: Trx, eventId: string, sectionId: string, delta: number, fences: Fences): Promise<void> {
+export async function adjustRemaining (trx: Trx, sectionId: string, delta: number, fence: number): Promise<void> {
   await trx.updateTable('sections')
-    .set((eb) => ({ remaining: eb('remaining', '+', delta), fence: fences.get(sectionResource(eventId, sectionId))! }))
+    .set((eb) => ({ remaining: eb('remaining', '+', delta), fence }))
     .where('id', '=', sectionId)
     .execute()
 }

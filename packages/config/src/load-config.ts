@@ -8,6 +8,8 @@ export interface Config {
   host: string
   databaseUrl: string
   redisUrl: string
+  /** Redis Cluster seed nodes; when set, every connection is a cluster client and REDIS_URL is unused. */
+  redisClusterNodes?: Array<{ host: string, port: number }>
   jwtSecret: string
   /** Number of partition queues; a cluster-wide setting. */
   queuePartitions: number
@@ -16,6 +18,21 @@ export interface Config {
   /** Most commands one job carries; 1 sends every command as a job of its own, at once. */
   queueBatchMax: number
   bookingWaitMs: number
+  /**
+   * How long a worker's hold on a job (and on its seat locks) lasts without renewal. A worker
+   * renews it every half of this while alive, so a dead worker's job is taken back this soon.
+   */
+  jobLockMs: number
+  /** How often workers look for jobs whose worker died. */
+  stalledCheckMs: number
+  /** Commands one partition may have waiting (in this gateway's line and in Redis) before new ones get 503 OVERLOADED. */
+  queueMaxWaiting: number
+  /** Commands per minute per signed-in user, and per client address on public routes; 0 turns the limit off. */
+  rateLimitPerMinute: number
+  rateLimitAnonymousPerMinute: number
+  /** Event-loop delay and heap use past which the gateway sheds requests with 503 OVERLOADED; 0 turns a guard off. */
+  maxEventLoopDelayMs: number
+  maxHeapUsedMb: number
   logLevel: string
   workerCount: number
 }
@@ -52,6 +69,16 @@ function url (env: Env, name: string, fallback: string, protocols: string[]): st
   return raw
 }
 
+function clusterNodes (env: Env): Array<{ host: string, port: number }> | undefined {
+  const raw = env.REDIS_CLUSTER_NODES?.trim()
+  if (!raw) return undefined
+  return raw.split(',').map((node) => {
+    const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(node.trim())
+    if (!match || Number(match[2]) > 65535) throw new ConfigError(`REDIS_CLUSTER_NODES must be host:port[,host:port...], got "${raw}"`)
+    return { host: match[1]!, port: Number(match[2]) }
+  })
+}
+
 export function loadConfig (env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV || 'development'
   const jwtSecret = env.JWT_SECRET || ''
@@ -72,11 +99,19 @@ export function loadConfig (env: Env = process.env): Config {
     host: env.HOST || '0.0.0.0',
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/seatline', ['postgres:', 'postgresql:']),
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisClusterNodes: clusterNodes(env),
     jwtSecret: jwtSecret || DEV_JWT_SECRET,
     queuePartitions: integer(env, 'QUEUE_PARTITIONS', 4, 1, 1024),
     queuePrefix,
     queueBatchMax: integer(env, 'QUEUE_BATCH_MAX', 100, 1, 1000),
     bookingWaitMs: integer(env, 'BOOKING_WAIT_MS', 10_000, 0, 600_000),
+    jobLockMs: integer(env, 'JOB_LOCK_MS', 2_500, 500, 600_000),
+    stalledCheckMs: integer(env, 'STALLED_CHECK_MS', 1_000, 100, 600_000),
+    queueMaxWaiting: integer(env, 'QUEUE_MAX_WAITING', 5_000, 1, 10_000_000),
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 6_000, 0, 100_000_000),
+    rateLimitAnonymousPerMinute: integer(env, 'RATE_LIMIT_ANONYMOUS_PER_MINUTE', 60_000, 0, 100_000_000),
+    maxEventLoopDelayMs: integer(env, 'MAX_EVENT_LOOP_DELAY_MS', 1_000, 0, 600_000),
+    maxHeapUsedMb: integer(env, 'MAX_HEAP_USED_MB', 120, 0, 1_000_000),
     logLevel,
     workerCount: integer(env, 'WORKERS', 2, 1, 64),
   }

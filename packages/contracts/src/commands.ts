@@ -54,14 +54,13 @@ export type Command =
   | BookSeatsCommand | BookSectionCommand | HoldSeatsCommand
   | ConfirmHoldCommand | ReleaseHoldCommand | CancelBookingCommand
 
-/** Commands of one partition, in arrival order, carried by one job; its result is their results, in order. */
-export interface CommandBatch {
-  type: 'batch'
+/**
+ * The payload of every partition job: one partition's commands in arrival order (often just
+ * one). Its return value is their results, in the same order.
+ */
+export interface CommandJob {
   commands: Command[]
 }
-
-/** The payload of a partition job: one command, or a batch of them. */
-export type CommandJob = Command | CommandBatch
 
 export interface RefusedSeat {
   seatId: string
@@ -97,4 +96,9 @@ export function refuse (code: DomainRefusalCode, detail: string, extensions: Omi
 
 export function isRefusal (value: object): value is Refusal {
   return 'ok' in value && value.ok === false
+}
+
+/** The refusal of seats that are taken; the worker's SQL words it the same way. */
+export function seatsUnavailable (seats: RefusedSeat[]): Refusal {
+  return refuse('SEATS_UNAVAILABLE', `not available: ${seats.map((s) => `${s.seatId} (${s.status})`).join(', ')}`, { seats })
 }

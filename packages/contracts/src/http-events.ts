@@ -1,6 +1,6 @@
 import Type from 'typebox'
 import { MAX_SEATS_PER_EVENT } from './ids.ts'
-import { PageQuery, SeatId, Timestamp, Uuid, page } from './http-common.ts'
+import { PageQuery, SeatId, Timestamp, TimestampInput, Uuid, page } from './http-common.ts'
 
 export const SectionInput = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
@@ -10,7 +10,7 @@ export const SectionInput = Type.Object({
 
 export const CreateEventBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
-  startsAt: Type.Optional(Timestamp),
+  startsAt: Type.Optional(TimestampInput),
   seats: Type.Optional(Type.Array(SeatId, { minItems: 1, maxItems: MAX_SEATS_PER_EVENT })),
   sections: Type.Optional(Type.Array(SectionInput, { minItems: 1, maxItems: 100 })),
 }, { additionalProperties: false })

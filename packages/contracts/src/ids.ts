@@ -1,8 +1,10 @@
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** Ids are bare UUIDs: no `urn:uuid:` prefix, no braces (which ajv's format allows and Postgres refuses). */
+export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+const UUID = new RegExp(UUID_PATTERN)
 
 /** Ids in paths are UUIDs; anything else names nothing, so routes answer 404 rather than 400. */
-export function isUuid (value: string): boolean {
-  return UUID.test(value)
+export function isUuid (value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value)
 }
 
 export const SEAT_ID_PATTERN = '^[A-Za-z0-9_-]{1,16}$'

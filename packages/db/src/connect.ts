@@ -18,7 +18,10 @@ export function createDb (databaseUrl: string, options: ConnectOptions = {}): Db
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   })
-  // An idle client losing its connection must not crash the process; the pool replaces it.
+  // A connection that drops must not crash the process. The pool reports idle clients' errors
+  // itself; a client checked out reports on its own, and pg throws when nobody listens. Its
+  // query in flight still fails (a 503, or a job retry), and the pool drops it when released.
   pool.on('error', () => {})
+  pool.on('connect', (client) => { client.on('error', () => {}) })
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 }

@@ -2,7 +2,7 @@ import type { ColumnType, Generated } from 'kysely'
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>
 type Timestamp = ColumnType<Date, Date | string, Date | string>
-/** Postgres bigint arrives as a string; fences are compared in SQL, never in JS. */
+/** Postgres bigint arrives as a string: compare fences in SQL, or as numbers. */
 type Fence = ColumnType<string, number | string | undefined, number | string>
 
 export interface UsersTable {
@@ -41,6 +41,22 @@ export interface SeatsTable {
   hold_expires_at: Timestamp | null
   booking_id: string | null
   fence: Fence
+}
+
+/** The `seat_states` view: seats as every reader sees them (migration T03 defines the rule). */
+export interface SeatStatesView {
+  event_id: string
+  seat_id: string
+  section: string | null
+  /** An expired hold already reads as available. */
+  status: SeatState
+  /** Set only while the seat is held. */
+  hold_expires_at: Date | null
+  hold_id: string | null
+  booking_id: string | null
+  fence: string
+  /** The seat's entry in a SEATS_UNAVAILABLE refusal; null when available. */
+  refusal: { seatId: string, status: 'held' | 'booked', retryAfterSeconds?: number } | null
 }
 
 export interface HoldsTable {
@@ -97,6 +113,7 @@ export interface Database {
   events: EventsTable
   sections: SectionsTable
   seats: SeatsTable
+  seat_states: SeatStatesView
   holds: HoldsTable
   bookings: BookingsTable
   booking_seats: BookingSeatsTable

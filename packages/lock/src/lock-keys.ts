@@ -1,16 +1,11 @@
 /**
- * A lockable resource, e.g. `seat:<eventId>:<seatId>` or `section:<eventId>:<sectionId>`. The braces
- * are a Redis Cluster hash tag: a lock and its fence counter always live in the same slot.
+ * Redis keys of the locks. The braces are a Redis Cluster hash tag, so each lock key names its
+ * own slot. Locks expire; the fence counter is the only key that stays, one per stack.
  */
-export function lockKeys (prefix: string, resource: string): { lock: string, fence: string } {
-  const tag = `${prefix}:{${resource}}`
-  return { lock: `${tag}:lock`, fence: `${tag}:fence` }
+export function lockKey (prefix: string, resource: string): string {
+  return `${prefix}:{${resource}}:lock`
 }
 
-export function seatResource (eventId: string, seatId: string): string {
-  return `seat:${eventId}:${seatId}`
-}
-
-export function sectionResource (eventId: string, sectionId: string): string {
-  return `section:${eventId}:${sectionId}`
+export function fenceKey (prefix: string): string {
+  return `${prefix}:{fence}`
 }

@@ -1,49 +1,83 @@
 import type { Command, CommandJob, CommandResult } from '@seatline/contracts'
-import { Queue, Worker } from 'bullmq'
-import type { Redis } from 'ioredis'
+import { Queue, UnrecoverableError, Worker } from 'bullmq'
+import { PARTITION_QUEUE_OPTIONS } from './job-options.ts'
 import { partitionQueueName } from './partitions.ts'
+import type { RedisClient } from './redis.ts'
 
 export interface PartitionWorkersOptions {
-  redis: Redis
+  redis: RedisClient
   prefix: string
   partitions: number
-  /** Runs a job's commands in order; a job carries one command or a batch of them. */
+  /** How long a job stays this worker's without renewal (renewed every half of it). */
+  lockMs: number
+  /** How often to take back jobs whose worker died. */
+  stalledCheckMs: number
+  /** Runs a job's commands in order and returns their results, in the same order. */
   process (commands: Command[], attempt: number): Promise<CommandResult[]>
   onFailed? (commands: Command[], error: Error, final: boolean): void
 }
 
-function commandsOf (job: CommandJob): Command[] {
-  return job.type === 'batch' ? job.commands : [job]
+export interface PartitionWorkers {
+  workers: Worker[]
+  /** The partition queues, for putting lost commands back. */
+  queues: Queue[]
+  /** Puts back the settings a Redis that lost its data forgot. */
+  restoreSettings (): Promise<void>
+  close (): Promise<void>
 }
 
 /**
  * One BullMQ Worker per partition in this process. Global concurrency 1 on every partition queue
  * makes the whole cluster of workers run one job per partition at a time: the queue-group order.
+ *
+ * A worker that dies holding a job blocks its partition until the job's lock runs out and a
+ * stalled check hands the job back: at most `lockMs` + `stalledCheckMs`. A live worker renews
+ * the lock on a timer, so even a long Postgres stall keeps its job; only a worker whose event
+ * loop stops (killed, frozen) loses it, and then its late writes are refused by the fence and
+ * the request record (a second run of a command replays or rolls back).
  */
-export async function startPartitionWorkers (options: PartitionWorkersOptions): Promise<Worker[]> {
+export async function startPartitionWorkers (options: PartitionWorkersOptions): Promise<PartitionWorkers> {
   const { redis, prefix, partitions } = options
-  const workers: Worker[] = []
-  for (let p = 0; p < partitions; p++) {
-    const name = partitionQueueName(p)
-    const queue = new Queue(name, { connection: redis, prefix })
-    await queue.setGlobalConcurrency(1)
-    await queue.close()
-    const worker = new Worker<CommandJob, CommandResult | CommandResult[]>(
-      name,
-      async (job) => {
-        const results = await options.process(commandsOf(job.data), job.attemptsMade + 1)
-        return job.data.type === 'batch' ? results : results[0]!
-      },
-      { connection: redis, prefix, concurrency: 1 }
+  const queues = Array.from({ length: partitions }, (_, p) => new Queue(partitionQueueName(p), { connection: redis, prefix, ...PARTITION_QUEUE_OPTIONS }))
+  const restoreSettings = async () => { await Promise.all(queues.map((q) => q.setGlobalConcurrency(1))) }
+  await restoreSettings()
+  const workers = queues.map((queue) => {
+    const worker = new Worker<CommandJob, CommandResult[]>(
+      queue.name,
+      (job) => options.process(job.data.commands, job.attemptsMade + 1),
+      {
+        connection: redis,
+        prefix,
+        concurrency: 1,
+        lockDuration: options.lockMs,
+        stalledInterval: options.stalledCheckMs,
+        // A frozen worker's job taken back is run again harmlessly; failing it would not be.
+        maxStalledCount: 10,
+        // After a Redis outage, fetch again within a second rather than BullMQ's 15.
+        runRetryDelay: 500,
+        // A worker that dies while waiting for work can take the wake-up of a job just added;
+        // that job is never active, so no stalled check finds it: the others must look again
+        // soon (BullMQ's default is 5 s). In seconds.
+        drainDelay: Math.max(1, Math.round(options.stalledCheckMs / 1000)),
+      }
     )
     worker.on('failed', (job, error) => {
       if (!job) return
-      const final = job.attemptsMade >= (job.opts.attempts ?? 1)
-      options.onFailed?.(commandsOf(job.data), error, final)
+      const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)
+      options.onFailed?.(job.data.commands, error, final)
     })
     worker.on('error', () => {})
-    workers.push(worker)
-  }
+    return worker
+  })
   await Promise.all(workers.map((w) => w.waitUntilReady()))
-  return workers
+  return {
+    workers,
+    queues,
+    restoreSettings,
+    async close () {
+      // Worker.close waits for the job in hand, so no command is cut in half.
+      await Promise.all(workers.map((w) => w.close()))
+      await Promise.all(queues.map((q) => q.close()))
+    },
+  }
 }

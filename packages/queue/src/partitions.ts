@@ -1,3 +1,5 @@
+import type { Command } from '@seatline/contracts'
+
 /**
  * Queue groups on open-source BullMQ: a group key is hashed onto one of P partition queues, and
  * each partition runs one job at a time, so all commands of one group run in arrival order.
@@ -23,12 +25,24 @@ export function partitionQueueName (partition: number): string {
 }
 
 /** A seat command's group is its smallest seat, so overlapping commands often share a queue. */
-export function seatGroupKey (eventId: string, seatIds: readonly string[]): string {
+function seatGroupKey (eventId: string, seatIds: readonly string[]): string {
   let smallest = seatIds[0]
   for (const seatId of seatIds) if (smallest === undefined || seatId < smallest) smallest = seatId
   return `${eventId}:${smallest}`
 }
 
-export function sectionGroupKey (eventId: string, sectionId: string): string {
+function sectionGroupKey (eventId: string, sectionId: string): string {
   return `${eventId}:${sectionId}`
+}
+
+/**
+ * The group a command runs in, one after another in arrival order: its event and smallest seat,
+ * or its general-admission section.
+ */
+export function commandGroupKey (command: Command): string {
+  switch (command.type) {
+    case 'book-section': return sectionGroupKey(command.eventId, command.sectionId)
+    case 'cancel-booking': return command.sectionId ? sectionGroupKey(command.eventId, command.sectionId) : seatGroupKey(command.eventId, command.seatIds)
+    default: return seatGroupKey(command.eventId, command.seatIds)
+  }
 }

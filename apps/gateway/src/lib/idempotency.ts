@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
-import type { IdempotencyClaim } from '../repositories/requests.ts'
+import type { IdempotencyClaim } from '@seatline/db'
 import { validationFailed } from './problem-error.ts'
 
 const KEY = /^[\x21-\x7e]{1,255}$/

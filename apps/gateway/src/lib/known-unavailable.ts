@@ -1,4 +1,4 @@
-import { type Command, type CommandResult, refuse, type Refusal } from '@seatline/contracts'
+import { type Command, type CommandResult, type Refusal, refuse, seatResource, seatsUnavailable, sectionResource } from '@seatline/contracts'
 import { ExpiringSet } from './expiring-set.ts'
 
 /**
@@ -11,22 +11,23 @@ import { ExpiringSet } from './expiring-set.ts'
  */
 export class KnownUnavailable {
   readonly #gone: ExpiringSet
+  readonly #ttlMs: number
 
   constructor (ttlMs = 10_000, max = 200_000) {
     this.#gone = new ExpiringSet(ttlMs, max)
+    this.#ttlMs = ttlMs
   }
 
   /** A refusal this gateway can give without asking, or undefined. */
   refusal (command: Command): Refusal | undefined {
     if (command.type === 'book-section') {
-      if (!this.#gone.has(sectionKey(command.eventId, command.sectionId))) return undefined
+      if (!this.#gone.has(sectionResource(command.eventId, command.sectionId))) return undefined
       return refuse('SOLD_OUT', `${command.quantity} wanted, 0 left`, { remaining: 0 })
     }
     if (command.type === 'book-seats' || command.type === 'hold-seats') {
       const { eventId, seatIds } = command
-      if (!seatIds.every((s) => this.#gone.has(seatKey(eventId, s)))) return undefined
-      const seats = [...seatIds].sort().map((seatId) => ({ seatId, status: 'booked' as const }))
-      return refuse('SEATS_UNAVAILABLE', `not available: ${seats.map((s) => `${s.seatId} (booked)`).join(', ')}`, { seats })
+      if (!seatIds.every((s) => this.#gone.has(seatResource(eventId, s)))) return undefined
+      return seatsUnavailable([...seatIds].sort().map((seatId) => ({ seatId, status: 'booked' as const })))
     }
     return undefined
   }
@@ -34,10 +35,13 @@ export class KnownUnavailable {
   /** Learns from any command's result, from this gateway or another: bookings and cancellations. */
   learn (result: CommandResult): void {
     if (!result.ok || (result.kind !== 'booking' && result.kind !== 'cancellation')) return
-    const { eventId, seatIds, sectionId } = result.booking
-    if (result.kind === 'booking' && seatIds) this.#mark(seatIds.map((s) => seatKey(eventId, s)))
+    const { eventId, seatIds, sectionId, createdAt } = result.booking
+    // A job sent again replays its recorded result: a booking older than this memory may have
+    // been cancelled since, so only a fresh one is learnt.
+    const fresh = Date.now() - Date.parse(createdAt) < this.#ttlMs
+    if (result.kind === 'booking' && seatIds && fresh) this.#mark(seatIds.map((s) => seatResource(eventId, s)))
     if (result.kind === 'cancellation') {
-      for (const key of sectionId ? [sectionKey(eventId, sectionId)] : (seatIds ?? []).map((s) => seatKey(eventId, s))) this.#gone.delete(key)
+      for (const key of sectionId ? [sectionResource(eventId, sectionId)] : (seatIds ?? []).map((s) => seatResource(eventId, s))) this.#gone.delete(key)
     }
   }
 
@@ -50,22 +54,14 @@ export class KnownUnavailable {
     const { eventId } = command
     if (result.ok) return
     if (result.code === 'SEATS_UNAVAILABLE') {
-      this.#mark((result.seats ?? []).filter((s) => s.status === 'booked').map((s) => seatKey(eventId, s.seatId)))
+      this.#mark((result.seats ?? []).filter((s) => s.status === 'booked').map((s) => seatResource(eventId, s.seatId)))
     }
     if (result.code === 'SOLD_OUT' && result.remaining === 0 && command.type === 'book-section') {
-      this.#mark([sectionKey(eventId, command.sectionId)])
+      this.#mark([sectionResource(eventId, command.sectionId)])
     }
   }
 
   #mark (keys: string[]): void {
     for (const key of keys) this.#gone.add(key)
   }
-}
-
-function seatKey (eventId: string, seatId: string): string {
-  return `seat:${eventId}:${seatId}`
-}
-
-function sectionKey (eventId: string, sectionId: string): string {
-  return `section:${eventId}:${sectionId}`
 }

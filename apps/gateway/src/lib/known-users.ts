@@ -1,7 +1,6 @@
+import { isUuid } from '@seatline/contracts'
 import type { Db } from '@seatline/db'
 import { ExpiringSet } from './expiring-set.ts'
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /**
  * Which user ids exist, for the token check on every request. Positive answers are remembered
@@ -25,7 +24,7 @@ export class KnownUsers {
 
   async exists (userId: string): Promise<boolean> {
     if (this.#known.has(userId)) return true
-    if (!UUID.test(userId)) return false
+    if (!isUuid(userId)) return false
     let asked = this.#pending.get(userId)
     if (!asked) {
       if (this.#pending.size === 0) setImmediate(() => this.#lookUp())

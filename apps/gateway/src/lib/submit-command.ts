@@ -1,17 +1,17 @@
+import { isInfrastructureFault } from '@seatline/config'
 import { type Command, type CommandResult, PROBLEM_CONTENT_TYPE } from '@seatline/contracts'
-import type { ArrivalOrder, CommandDispatcher, DispatchOutcome, Turn } from '@seatline/queue'
+import type { RequestRecords } from '@seatline/db'
+import { type CommandDispatcher, commandGroupKey, type DispatchOutcome, neverSent, OverloadedError } from '@seatline/queue'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { RequestsRepository } from '../repositories/requests.ts'
 import { commandReply } from './command-reply.ts'
 import { idempotencyClaim } from './idempotency.ts'
 import type { KnownUnavailable } from './known-unavailable.ts'
 import { ProblemError } from './problem-error.ts'
 
-export interface SubmitDeps {
+export interface CommandSubmitterOptions {
   dispatcher: CommandDispatcher
-  arrivals: ArrivalOrder
+  records: RequestRecords
   unavailable: KnownUnavailable
-  requests: RequestsRepository
   waitMs: number
 }
 
@@ -25,55 +25,94 @@ function queueUnreachable (requestId?: string): ProblemError {
 }
 
 /**
- * The gateway's half of every command: record it (or find the first request under its
- * idempotency key), enqueue it on its group's partition, wait (bounded) for the worker's answer
+ * The gateway's half of every command: take the request's place in line, record it (or find
+ * the first request under its idempotency key), send it, wait (bounded) for the worker's answer
  * and reply with it, or with 202 and a URL to poll.
  */
-export async function submitCommand (deps: SubmitDeps, request: FastifyRequest, reply: FastifyReply, command: Command, groupKey: string) {
-  const turn = deps.arrivals.take(groupKey)
-  try {
-    return await recordAndDispatch(deps, request, reply, command, groupKey, turn)
-  } finally {
-    turn.done()
+export class CommandSubmitter {
+  readonly #options: CommandSubmitterOptions
+
+  constructor (options: CommandSubmitterOptions) {
+    this.#options = options
+  }
+
+  /** Shutting down: see CommandDispatcher.drain. */
+  drain (ms: number): void {
+    this.#options.dispatcher.drain(ms)
+  }
+
+  /** Call as the request arrives: its place in line is taken before anything is awaited. */
+  async submit (request: FastifyRequest, reply: FastifyReply, command: Command) {
+    const { dispatcher, records, unavailable } = this.#options
+    let ticket
+    try {
+      ticket = dispatcher.reserve(commandGroupKey(command))
+    } catch (error) {
+      if (!(error instanceof OverloadedError)) throw error
+      throw new ProblemError('OVERLOADED', 'too many commands are waiting for these seats; nothing was changed, try again shortly', {}, { 'retry-after': '1' })
+    }
+    let sent = false
+    try {
+      const waitMs = wantsAsync(request) ? 0 : this.#options.waitMs
+      const claim = idempotencyClaim(request)
+      // Plain requests for what is known to be gone are answered at once; keyed or async ones
+      // promise a record to replay or poll, so they take the whole path.
+      const known = !claim && waitMs > 0 ? unavailable.refusal(command) : undefined
+      if (known) return sendResult(reply, known)
+      const acceptance = await records.accept(command, claim, waitMs <= 0)
+      if (acceptance.kind === 'key-reused') {
+        throw new ProblemError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request in the last 24 hours')
+      }
+      const duplicate = acceptance.kind === 'duplicate' ? acceptance.record : undefined
+      if (duplicate?.result) return sendResult(reply, duplicate.result)
+
+      const toRun = duplicate?.command ?? command
+      let outcome: DispatchOutcome
+      sent = true
+      try {
+        outcome = await ticket.send(toRun, { waitMs, alone: Boolean(claim) })
+      } catch (error) {
+        request.log.warn({ err: error, requestId: toRun.requestId }, 'could not enqueue command')
+        if (neverSent(error)) {
+          if (!duplicate) await records.discard(toRun.requestId).catch(() => {})
+          throw queueUnreachable()
+        }
+        // The connection broke with the job on the wire: Redis may have queued it. Its record
+        // says pending; the worker completes it if it is there, the sweeper re-sends it if not.
+        try {
+          await records.recordPending(toRun)
+        } catch {
+          throw new ProblemError('UNAVAILABLE', 'the command may or may not have been queued; retry it with an Idempotency-Key, or look at your bookings',
+            {}, { 'retry-after': '2' })
+        }
+        return accepted(reply, toRun)
+      }
+      // The answer may have been recorded while its event went by unseen (a reconnect), or
+      // before its batch's job failed for good: ask the record.
+      let result: CommandResult | undefined
+      try {
+        result = outcome.state === 'completed' ? outcome.result : (waitMs > 0 ? (await records.findOwned(toRun.userId, toRun.requestId))?.result ?? undefined : undefined)
+        // Answering before the worker has: make sure there is a record to poll.
+        if (!result && waitMs > 0) await records.recordPending(toRun)
+      } catch (error) {
+        // The command is queued and will run once Postgres is back: "nothing was changed" would
+        // be untrue. The answer is pending; the worker writes the record when it runs.
+        if (!isInfrastructureFault(error)) throw error
+        request.log.warn({ err: error, requestId: toRun.requestId }, 'queued command, its record unreadable for now')
+        return accepted(reply, toRun)
+      }
+      if (outcome.state === 'failed' && (!result || (!result.ok && result.code === 'UNAVAILABLE'))) throw queueUnreachable(toRun.requestId)
+      if (!result) return accepted(reply, toRun)
+      unavailable.observe(toRun, result)
+      return sendResult(reply, result)
+    } finally {
+      if (!sent) ticket.cancel()
+    }
   }
 }
 
-async function recordAndDispatch (deps: SubmitDeps, request: FastifyRequest, reply: FastifyReply, command: Command, groupKey: string, turn: Turn) {
-  const waitMs = wantsAsync(request) ? 0 : deps.waitMs
-  const claim = idempotencyClaim(request)
-  // Plain requests for what is known to be gone are answered at once; keyed or async ones
-  // promise a record to replay or poll, so they take the whole path.
-  const known = !claim && waitMs > 0 ? deps.unavailable.refusal(command) : undefined
-  if (known) return sendResult(reply, known)
-  const acceptance = await deps.requests.accept(command, claim, waitMs <= 0)
-  if (acceptance.kind === 'key-reused') {
-    throw new ProblemError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request in the last 24 hours')
-  }
-  const duplicate = acceptance.kind === 'duplicate' ? acceptance.record : undefined
-  if (duplicate?.result) return sendResult(reply, duplicate.result)
-
-  const toRun = duplicate?.command ?? command
-  const lookUp = async () => (await deps.requests.findOwned(toRun.userId, toRun.requestId))?.result ?? undefined
-  let outcome: DispatchOutcome
-  try {
-    outcome = await deps.dispatcher.dispatch(toRun, { groupKey, waitMs, turn, recorded: duplicate ? lookUp : undefined, alone: Boolean(claim) })
-  } catch (error) {
-    request.log.warn({ err: error, requestId: toRun.requestId }, 'could not enqueue command')
-    if (!duplicate) await deps.requests.discard(toRun.requestId).catch(() => {})
-    throw queueUnreachable()
-  }
-  // The answer may have been recorded while its event went by unseen (a reconnect), or before
-  // its batch's job failed for good: ask the record.
-  const result: CommandResult | undefined = outcome.state === 'completed' ? outcome.result : (waitMs > 0 ? await lookUp() : undefined)
-  if (outcome.state === 'failed' && (!result || (!result.ok && result.code === 'UNAVAILABLE'))) throw queueUnreachable(toRun.requestId)
-  if (result) deps.unavailable.observe(toRun, result)
-  if (!result) {
-    // Answering before the worker has: make sure there is a record to poll.
-    if (waitMs > 0) await deps.requests.recordPending(toRun)
-    return reply.code(202).header('location', `/v1/requests/${toRun.requestId}`)
-      .send({ requestId: toRun.requestId, status: 'pending' })
-  }
-  return sendResult(reply, result)
+function accepted (reply: FastifyReply, command: Command) {
+  return reply.code(202).header('location', `/v1/requests/${command.requestId}`).send({ requestId: command.requestId, status: 'pending' })
 }
 
 function sendResult (reply: FastifyReply, result: CommandResult) {

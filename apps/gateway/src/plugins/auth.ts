@@ -1,4 +1,5 @@
 import jwt from '@fastify/jwt'
+import { isUuid } from '@seatline/contracts'
 import type { Db } from '@seatline/db'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -40,13 +41,14 @@ async function auth (app: FastifyInstance, options: AuthOptions): Promise<void> 
   })
   app.decorateRequest('userId', '')
   app.decorate('authenticate', async (request: FastifyRequest) => {
-    let sub: string
+    let sub: unknown
     try {
-      sub = (await request.jwtVerify<{ sub: string }>()).sub
+      sub = (await request.jwtVerify<{ sub: unknown }>()).sub
     } catch {
       throw new ProblemError('UNAUTHENTICATED', 'send a valid token as "Authorization: Bearer <token>"')
     }
-    if (!await known.exists(sub)) throw new ProblemError('UNAUTHENTICATED', 'the token names a user that does not exist')
+    // A well-signed token is still only as good as what it names: a user id, of a user that exists.
+    if (!isUuid(sub) || !await known.exists(sub)) throw new ProblemError('UNAUTHENTICATED', 'the token names a user that does not exist')
     request.userId = sub
   })
 }

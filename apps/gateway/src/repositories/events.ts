@@ -45,10 +45,10 @@ export class EventsRepository {
     const [counts, sections] = await Promise.all([
       sql<{ total: number, available: number, held: number, booked: number }>`
         select count(*)::int as total,
-               count(*) filter (where status = 'available' or (status = 'held' and hold_expires_at <= now()))::int as available,
-               count(*) filter (where status = 'held' and hold_expires_at > now())::int as held,
+               count(*) filter (where status = 'available')::int as available,
+               count(*) filter (where status = 'held')::int as held,
                count(*) filter (where status = 'booked')::int as booked
-          from seats where event_id = ${eventId}`.execute(this.#db),
+          from seat_states where event_id = ${eventId}`.execute(this.#db),
       this.#db.selectFrom('sections').select(['id', 'name', 'capacity', 'remaining', 'price_cents'])
         .where('event_id', '=', eventId).orderBy('name').orderBy('id').execute(),
     ])
@@ -76,19 +76,14 @@ export class EventsRepository {
     return rows.map((e) => ({ id: e.id, name: e.name, startsAt: e.starts_at?.toISOString() ?? null, createdAt: e.created_at.toISOString() }))
   }
 
-  /** Seats in id order; a hold past its expiry reads as available whether or not it was tidied. */
+  /** Seats in id order, as `seat_states` shows them: an expired hold reads as available. */
   async seats (eventId: string, status: SeatStatus | undefined, limit: number, after: string | undefined): Promise<SeatView[]> {
-    const rows = await sql<{ seat_id: string, status: SeatStatus, hold_expires_at: Date | null }>`
-      select seat_id, effective_status as status,
-             case when effective_status = 'held' then hold_expires_at end as hold_expires_at
-        from (select seat_id, hold_expires_at,
-                     case when status = 'held' and hold_expires_at <= now() then 'available' else status end as effective_status
-                from seats
-               where event_id = ${eventId} and seat_id > ${after ?? ''}) s
-       where ${status ?? null}::text is null or effective_status = ${status ?? null}
-       order by seat_id
-       limit ${limit + 1}`.execute(this.#db)
-    return rows.rows.map((r) => r.hold_expires_at
+    let query = this.#db.selectFrom('seat_states').select(['seat_id', 'status', 'hold_expires_at'])
+      .where('event_id', '=', eventId).where('seat_id', '>', after ?? '')
+      .orderBy('seat_id').limit(limit + 1)
+    if (status) query = query.where('status', '=', status)
+    const rows = await query.execute()
+    return rows.map((r) => r.hold_expires_at
       ? { seatId: r.seat_id, status: r.status, holdExpiresAt: r.hold_expires_at.toISOString() }
       : { seatId: r.seat_id, status: r.status })
   }

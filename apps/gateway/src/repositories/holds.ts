@@ -21,11 +21,11 @@ export class HoldsRepository {
     return row ? { userId: row.user_id, eventId: row.event_id, seatIds: row.seat_ids } : undefined
   }
 
-  /** The owner's view; an active hold past its expiry reads as expired. */
+  /** The owner's view; an active hold past its expiry reads as expired (`seatline_hold_status`). */
   async findOwned (userId: string, holdId: string): Promise<HoldView | undefined> {
     const row = await this.#db.selectFrom('holds')
-      .select(['id', 'event_id', 'seat_ids', 'expires_at', 'status', 'booking_id'])
-      .select(sql<boolean>`expires_at <= now()`.as('expired'))
+      .select(['id', 'event_id', 'seat_ids', 'expires_at', 'booking_id'])
+      .select(sql<HoldView['status']>`seatline_hold_status(status, expires_at)`.as('status'))
       .where('id', '=', holdId).where('user_id', '=', userId).executeTakeFirst()
     if (!row) return undefined
     const view: HoldView = {
@@ -33,7 +33,7 @@ export class HoldsRepository {
       eventId: row.event_id,
       seatIds: row.seat_ids,
       expiresAt: row.expires_at.toISOString(),
-      status: row.status === 'active' && row.expired ? 'expired' : row.status,
+      status: row.status,
     }
     if (row.booking_id) view.bookingId = row.booking_id
     return view

@@ -1,30 +1,27 @@
-import type { CommandResult, HoldSeatsCommand } from '@seatline/contracts'
+import type { HoldSeatsCommand } from '@seatline/contracts'
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
-import type { CommandPlan } from '../command-plan.ts'
-import { lockSeatRows, missingSeats, seatResources, unavailableSeats, writeSeats } from '../seat-rows.ts'
+import { lockSeats, seatResources, seatsRefusal, writeSeats } from '../seat-rows.ts'
+import { oneAtATime } from './command-handler.ts'
 
 /** Holds seats for a buyer while they pay, all or nothing, until the hold expires. */
-export function holdSeats (command: HoldSeatsCommand): CommandPlan {
-  const { eventId, seatIds, userId, ttlSeconds } = command
-  return {
-    resources: seatResources(eventId, seatIds),
-    async apply (trx, fences): Promise<CommandResult> {
-      const rows = await lockSeatRows(trx, eventId, seatIds, fences)
-      const refusal = (await missingSeats(trx, eventId, seatIds, rows)) ?? unavailableSeats(rows)
-      if (refusal) return refusal
-      const holdId = randomUUID()
-      // Expiry on the database's clock, the same clock every read compares it with.
-      const hold = await trx.insertInto('holds').values({
-        id: holdId,
-        event_id: eventId,
-        user_id: userId,
-        seat_ids: seatIds,
-        status: 'active',
-        expires_at: sql<Date>`now() + make_interval(secs => ${ttlSeconds})`,
-      }).returning('expires_at').executeTakeFirstOrThrow()
-      await writeSeats(trx, eventId, seatIds, fences, { status: 'held', holdId, holdExpiresAt: hold.expires_at })
-      return { ok: true, kind: 'hold', hold: { holdId, eventId, seatIds, expiresAt: hold.expires_at.toISOString() } }
-    },
+export const holdSeats = oneAtATime<HoldSeatsCommand>(
+  ({ eventId, seatIds }) => seatResources(eventId, seatIds),
+  async (trx, { eventId, seatIds, userId, ttlSeconds }, fence) => {
+    await lockSeats(trx, eventId, seatIds, fence)
+    const refusal = await seatsRefusal(trx, eventId, seatIds)
+    if (refusal) return refusal
+    const holdId = randomUUID()
+    // Expiry on the database's clock, the same clock every read compares it with.
+    const hold = await trx.insertInto('holds').values({
+      id: holdId,
+      event_id: eventId,
+      user_id: userId,
+      seat_ids: seatIds,
+      status: 'active',
+      expires_at: sql<Date>`now() + make_interval(secs => ${ttlSeconds})`,
+    }).returning('expires_at').executeTakeFirstOrThrow()
+    await writeSeats(trx, eventId, seatIds, fence, { status: 'held', holdId, holdExpiresAt: hold.expires_at })
+    return { ok: true, kind: 'hold', hold: { holdId, eventId, seatIds, expiresAt: hold.expires_at.toISOString() } }
   }
-}
+)

@@ -1,30 +1,62 @@
-import type { Db } from '@seatline/db'
+import type { Db, RequestRecords } from '@seatline/db'
+import type { RedisClient } from '@seatline/queue'
 import { Queue, Worker } from 'bullmq'
-import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
+import { requeueLostRequests } from './requeue-lost-requests.ts'
 import { sweepExpiredHolds } from './sweep-expired-holds.ts'
 
 const QUEUE = '{maintenance}'
-const SWEEP_EVERY_MS = 5_000
+const EVERY_MS = 5_000
+/** Well past the gateway's wait for an answer: younger pending requests are still in hand. */
+export const LOST_AFTER_MS = 30_000
+
+export interface MaintenanceOptions {
+  redis: RedisClient
+  prefix: string
+  db: Db
+  records: RequestRecords
+  partitionQueues: Queue[]
+  log: Logger
+}
+
+export interface Maintenance {
+  /** Puts the schedules back (a Redis that lost its data forgot them) and requeues at once. */
+  restore (): Promise<void>
+  close (): Promise<void>
+}
 
 /**
- * Background upkeep as a BullMQ job scheduler rather than a timer: however many worker processes
- * run, each sweep runs once, on one of them, and survives any one process stopping.
+ * Background upkeep as BullMQ job schedulers rather than timers: however many worker processes
+ * run, each tick runs once, on one of them, and survives any one process stopping.
  */
-export async function startMaintenance (redis: Redis, prefix: string, db: Db, log: Logger): Promise<{ close (): Promise<void> }> {
+export async function startMaintenance ({ redis, prefix, db, records, partitionQueues, log }: MaintenanceOptions): Promise<Maintenance> {
   const queue = new Queue(QUEUE, { connection: redis, prefix })
-  await queue.setGlobalConcurrency(1)
-  await queue.upsertJobScheduler('sweep-expired-holds', { every: SWEEP_EVERY_MS }, {
-    name: 'sweep-expired-holds',
-    opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
-  })
-  const worker = new Worker(QUEUE, async () => {
+  const schedule = async () => {
+    await queue.setGlobalConcurrency(1)
+    // A finished tick is of no use to anyone; a failed one is kept a while for whoever looks.
+    const opts = { removeOnComplete: true, removeOnFail: { count: 50 } }
+    await queue.upsertJobScheduler('sweep-expired-holds', { every: EVERY_MS }, { name: 'sweep-expired-holds', opts })
+    await queue.upsertJobScheduler('requeue-lost-requests', { every: EVERY_MS }, { name: 'requeue-lost-requests', opts })
+  }
+  await schedule()
+  const requeue = async (olderThanMs: number) => {
+    const requeued = await requeueLostRequests(records, partitionQueues, olderThanMs)
+    if (requeued > 0) log.warn({ requeued, olderThanMs }, 'sent pending requests again')
+    return requeued
+  }
+  const worker = new Worker(QUEUE, async (job) => {
+    if (job.name === 'requeue-lost-requests') return { requeued: await requeue(LOST_AFTER_MS) }
     const swept = await sweepExpiredHolds(db)
     if (swept > 0) log.info({ swept }, 'tidied expired holds')
     return { swept }
-  }, { connection: redis, prefix, concurrency: 1 })
+  }, { connection: redis, prefix, concurrency: 1, runRetryDelay: 500 })
   worker.on('error', (err) => log.warn({ err }, 'maintenance worker error'))
   return {
+    async restore () {
+      await schedule()
+      // Every pending request's job went with the data: none is still in hand.
+      await requeue(0)
+    },
     async close () {
       await worker.close()
       await queue.close()

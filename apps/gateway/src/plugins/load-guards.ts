@@ -1,0 +1,51 @@
+import rateLimit from '@fastify/rate-limit'
+import underPressure from '@fastify/under-pressure'
+import type { Config } from '@seatline/config'
+import type { RedisClient } from '@seatline/queue'
+import { makeProblem } from '@seatline/contracts'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { ProblemError } from '../lib/problem-error.ts'
+
+export interface LoadGuardsOptions {
+  config: Config
+  redis: RedisClient
+}
+
+/**
+ * What keeps a gateway answering when more arrives than it can take (the partitions' depth
+ * limit lives with the queue): a per-user rate limit kept in Redis, so it holds across gateways,
+ * and shedding when the event loop lags or the heap fills. Each answers at once, with
+ * problem+json and Retry-After; 0 turns a guard off.
+ */
+async function loadGuards (app: FastifyInstance, { config, redis }: LoadGuardsOptions): Promise<void> {
+  if (config.maxEventLoopDelayMs > 0 || config.maxHeapUsedMb > 0) {
+    await app.register(underPressure, {
+      maxEventLoopDelay: config.maxEventLoopDelayMs,
+      maxHeapUsedBytes: config.maxHeapUsedMb * 1024 * 1024,
+      pressureHandler: (_request, reply, type, value) => {
+        reply.problem(makeProblem('OVERLOADED', `the gateway is overloaded (${type} at ${Math.round(Number(value))}); try again shortly`), { 'retry-after': '1' })
+      },
+    })
+  }
+  if (config.rateLimitPerMinute > 0 || config.rateLimitAnonymousPerMinute > 0) {
+    const unlimited = Number.MAX_SAFE_INTEGER
+    await app.register(rateLimit, {
+      // After authentication (an onRequest hook), so a signed-in user is counted as that user.
+      hook: 'preHandler',
+      redis,
+      nameSpace: `${config.queuePrefix}:rate:`,
+      timeWindow: 60_000,
+      keyGenerator: (request) => request.userId ? `user:${request.userId}` : `ip:${request.ip}`,
+      max: (request) => (request.userId ? config.rateLimitPerMinute : config.rateLimitAnonymousPerMinute) || unlimited,
+      // Redis away: let the request through; the command path answers 503 on its own.
+      skipOnError: true,
+      addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
+      addHeaders: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false, 'retry-after': true },
+      errorResponseBuilder: (_request, context) => new ProblemError('RATE_LIMITED', `more than ${context.max} requests a minute; try again in ${context.after}`,
+        {}, { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) }),
+    })
+  }
+}
+
+export default fp(loadGuards, { name: 'load-guards' })

@@ -1,0 +1,60 @@
+import { Booking, BookingBody, BookingPage, BookingParams, type Command, EventParams, isUuid, ListBookingsQuery } from '@seatline/contracts'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { randomUUID } from 'node:crypto'
+import { decodeCursor, toPage } from '../../lib/cursor.ts'
+import { ProblemError, validationFailed } from '../../lib/problem-error.ts'
+import { commandReplies, replies } from '../../lib/reply-schemas.ts'
+import { eventNotFound } from '../public/events.ts'
+
+function bookingNotFound (bookingId: string): ProblemError {
+  return new ProblemError('BOOKING_NOT_FOUND', `booking ${bookingId} does not exist`)
+}
+
+const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { events, bookings, commands } = app.services
+
+  app.post('/v1/events/:eventId/bookings', {
+    schema: { params: EventParams, body: BookingBody, response: commandReplies({ 201: Booking }), tags: ['commands'] },
+  }, async (request, reply) => {
+    const { eventId } = request.params
+    if (!isUuid(eventId) || !(await events.exists(eventId))) throw eventNotFound(eventId)
+    const base = { requestId: randomUUID(), userId: request.userId, eventId }
+    const body = request.body
+    const command: Command = 'sectionId' in body
+      ? { ...base, type: 'book-section', sectionId: body.sectionId, quantity: body.quantity }
+      : { ...base, type: 'book-seats', seatIds: body.seatIds }
+    return commands.submit(request, reply, command)
+  })
+
+  app.delete('/v1/bookings/:bookingId', {
+    schema: { params: BookingParams, response: commandReplies({ 200: Booking }), tags: ['commands'] },
+  }, async (request, reply) => {
+    const { bookingId } = request.params
+    const booking = isUuid(bookingId) ? await bookings.findRef(bookingId) : undefined
+    if (!booking) throw bookingNotFound(bookingId)
+    if (booking.userId !== request.userId) throw new ProblemError('NOT_BOOKING_OWNER', `booking ${bookingId} belongs to another buyer`)
+    const { eventId, sectionId, seatIds } = booking
+    const command: Command = { type: 'cancel-booking', requestId: randomUUID(), userId: request.userId, eventId, bookingId, sectionId, seatIds }
+    return commands.submit(request, reply, command)
+  })
+
+  app.get('/v1/bookings', { schema: { querystring: ListBookingsQuery, response: replies({ 200: BookingPage }), tags: ['bookings'] } }, async (request) => {
+    const { eventId, status, limit, cursor } = request.query
+    const after = decodeCursor(cursor)
+    if (after !== undefined && !isUuid(after)) throw validationFailed([{ path: 'querystring/cursor', message: 'is not a cursor this API gave out' }])
+    const filter: { eventId?: string, status?: 'confirmed' | 'cancelled' } = {}
+    if (eventId) filter.eventId = eventId
+    if (status) filter.status = status
+    const rows = await bookings.list(request.userId, filter, limit, after)
+    return toPage(rows, limit, (b) => b.bookingId)
+  })
+
+  app.get('/v1/bookings/:bookingId', { schema: { params: BookingParams, response: replies({ 200: Booking }), tags: ['bookings'] } }, async (request) => {
+    const { bookingId } = request.params
+    const booking = isUuid(bookingId) ? await bookings.findOwned(request.userId, bookingId) : undefined
+    if (!booking) throw bookingNotFound(bookingId)
+    return booking
+  })
+}
+
+export default bookingRoutes

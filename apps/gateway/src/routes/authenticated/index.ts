@@ -1,0 +1,14 @@
+import type { FastifyInstance } from 'fastify'
+import bookingRoutes from './bookings.ts'
+import eventCreation from './events.ts'
+import holdRoutes from './holds.ts'
+import requestRoutes from './requests.ts'
+
+/** Every route in this scope needs a valid token: the check is declared once, here. */
+export default async function authenticatedRoutes (app: FastifyInstance): Promise<void> {
+  app.addHook('onRequest', app.authenticate)
+  await app.register(eventCreation)
+  await app.register(bookingRoutes)
+  await app.register(holdRoutes)
+  await app.register(requestRoutes)
+}

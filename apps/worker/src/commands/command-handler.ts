@@ -1,0 +1,53 @@
+import type { Command, CommandResult } from '@seatline/contracts'
+import type { Database, Db, RequestRecords } from '@seatline/db'
+import type { Transaction } from 'kysely'
+
+export type Trx = Transaction<Database>
+export type Executor = Db | Trx
+
+export interface RunContext {
+  /** Fencing number of the job's lock set: every write carries it. */
+  fence: number
+  records: RequestRecords
+}
+
+/** How one kind of command runs: what it locks, and its checks and changes once locked. */
+export interface CommandHandler<C extends Command> {
+  resources (command: C): string[]
+  /**
+   * Runs consecutive commands of this kind in order; each replays its recorded result if it ran
+   * before, else records the new one with its effects. Inside the job's transaction, unless
+   * `atomic` says the run is a single statement and the job has nothing else.
+   */
+  run (executor: Executor, commands: C[], context: RunContext): Promise<CommandResult[]>
+  atomic?: boolean
+}
+
+/**
+ * A handler for commands written as a few statements in TypeScript: each command in turn,
+ * inside the job's transaction, between the replay check and the record of its result.
+ */
+export function oneAtATime<C extends Command> (
+  resources: (command: C) => string[],
+  apply: (trx: Trx, command: C, fence: number) => Promise<CommandResult>
+): CommandHandler<C> {
+  return {
+    resources,
+    async run (executor, commands, { fence, records }) {
+      if (!executor.isTransaction) throw new Error('these commands run inside a transaction')
+      const trx = executor as Trx
+      const results: CommandResult[] = []
+      for (const command of commands) {
+        const prior = await records.prior(trx, command.requestId)
+        if (prior) {
+          results.push(prior)
+          continue
+        }
+        const result = await apply(trx, command, fence)
+        await records.record(trx, command, result)
+        results.push(result)
+      }
+      return results
+    },
+  }
+}

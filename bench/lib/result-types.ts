@@ -1,0 +1,26 @@
+export interface LatencyMs { p50: number, p90: number, p99: number, max: number }
+export interface AuditCheck { name: string, ok: boolean, detail: string }
+export interface ScenarioResult {
+  scenario: string            // 'uniform' | 'flash-sale' | 'hold-confirm' | 'general-admission' | 'scale' | 'ceiling'
+  system: 'seatline' | 'baseline' | 'postgres'
+  label: string               // row label, e.g. 'uniform', 'uniform (baseline)', 'scale: 4 workers', 'ceiling'
+  config: { connections: number, durationS: number, workers?: number, partitions?: number }
+  throughput: number          // successful operations per second (bookings/s, flows/s, transactions/s)
+  unit: string                // e.g. 'bookings/s'
+  latencyMs?: LatencyMs       // absent for 'ceiling'
+  requests: number
+  statuses: Record<string, number>   // HTTP status -> count, e.g. { '201': 900, '409': 100 }
+  errors: number              // transport errors / timeouts
+  audit: { ok: boolean, checks: AuditCheck[] }
+  extra?: Record<string, number | string>   // e.g. { timeToAllAnswersMs: 4100, oversold: 0 }
+  rssMb?: { gateway?: number, worker?: number }  // peak resident memory seen during the scenario
+}
+export interface Ratio { name: string, value: number, target: string, ok: boolean }
+export interface BenchRun {
+  date: string                // ISO timestamp
+  commit: string              // short git hash
+  command: string             // the command line that produced it
+  machine: { cpus: number, node: string, platform: string }
+  results: ScenarioResult[]
+  ratios: Ratio[]
+}

@@ -1,0 +1,145 @@
+import type { Command, CommandResult } from '@seatline/contracts'
+import { sql, type Transaction } from 'kysely'
+import type { Db } from './connect.ts'
+import type { Database } from './schema.ts'
+
+type Executor = Db | Transaction<Database>
+
+export interface RequestRecord {
+  id: string
+  status: 'pending' | 'succeeded' | 'failed'
+  command: Command
+  result: CommandResult | null
+}
+
+export interface IdempotencyClaim {
+  key: string
+  /** Hash of method, path and body: the same key with another request is refused. */
+  fingerprint: string
+}
+
+export type Acceptance =
+  | { kind: 'new' }
+  | { kind: 'duplicate', record: RequestRecord }
+  | { kind: 'key-reused' }
+
+/** A second run of a command found its result recorded already: its own effects must roll back. */
+export class RecordedTwiceError extends Error {
+  override name = 'RecordedTwiceError'
+}
+
+const GAVE_UP: CommandResult = { ok: false, code: 'UNAVAILABLE', detail: 'the command could not be processed; nothing was changed, try again' }
+
+/**
+ * The durable record of every accepted command, and its one owner. The gateway writes a pending
+ * row only when it must answer before the result exists (a 202, an idempotency key); otherwise
+ * the worker's write of the result, in the transaction of its effects, is the first. The rule
+ * for writing a result lives in SQL (`seatline_record_result`), shared with the booking function.
+ */
+export class RequestRecords {
+  readonly #db: Db
+
+  constructor (db: Db) {
+    this.#db = db
+  }
+
+  /**
+   * Accepts a new command, or, when its idempotency key was used in the last 24 hours, finds
+   * the first request under that key instead. Concurrent duplicates queue on the key's row, so
+   * exactly one of them is new.
+   */
+  async accept (command: Command, claim: IdempotencyClaim | undefined, recordNow: boolean): Promise<Acceptance> {
+    if (!claim) {
+      if (recordNow) await this.recordPending(command)
+      return { kind: 'new' }
+    }
+    return this.#db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('idempotency_keys')
+        .where('user_id', '=', command.userId).where('key', '=', claim.key)
+        .where('created_at', '<', sql<Date>`now() - interval '24 hours'`)
+        .execute()
+      const claimed = await trx.insertInto('idempotency_keys')
+        .values({ user_id: command.userId, key: claim.key, fingerprint: claim.fingerprint, request_id: command.requestId })
+        .onConflict((oc) => oc.columns(['user_id', 'key']).doNothing())
+        .returning('request_id').executeTakeFirst()
+      if (!claimed) {
+        const first = await trx.selectFrom('idempotency_keys as k').innerJoin('requests as r', 'r.id', 'k.request_id')
+          .select(['k.fingerprint', 'r.id', 'r.status', 'r.command', 'r.result'])
+          .where('k.user_id', '=', command.userId).where('k.key', '=', claim.key).executeTakeFirstOrThrow()
+        if (first.fingerprint !== claim.fingerprint) return { kind: 'key-reused' as const }
+        return { kind: 'duplicate' as const, record: toRecord(first) }
+      }
+      await this.recordPending(command, trx)
+      return { kind: 'new' as const }
+    })
+  }
+
+  /** Records a command as pending, unless it is recorded already. */
+  async recordPending (command: Command, executor: Executor = this.#db): Promise<void> {
+    await executor.insertInto('requests')
+      .values({ id: command.requestId, user_id: command.userId, command: JSON.stringify(command) })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute()
+  }
+
+  /** Undoes `accept` when the job could not be enqueued: the command was never accepted. */
+  async discard (requestId: string): Promise<void> {
+    await this.#db.deleteFrom('requests').where('id', '=', requestId).where('status', '=', 'pending').execute()
+  }
+
+  /** Only the owner's: another user's request is indistinguishable from a missing one. */
+  async findOwned (userId: string, requestId: string): Promise<RequestRecord | undefined> {
+    const row = await this.#db.selectFrom('requests').select(['id', 'status', 'command', 'result'])
+      .where('id', '=', requestId).where('user_id', '=', userId).executeTakeFirst()
+    return row ? toRecord(row) : undefined
+  }
+
+  /**
+   * Commands still pending after `olderThanMs`, oldest first: their job may have been lost
+   * (Redis lost its data, a gateway died before sending it), so they are sent again.
+   */
+  async pendingOlderThan (olderThanMs: number, limit: number): Promise<Command[]> {
+    const rows = await this.#db.selectFrom('requests').select('command')
+      .where('status', '=', 'pending')
+      .where('created_at', '<=', sql<Date>`now() - make_interval(secs => ${olderThanMs / 1000})`)
+      .orderBy('created_at').limit(limit).execute()
+    return rows.map((r) => r.command as Command)
+  }
+
+  /**
+   * The result of a command that already ran (a retried job, a stalled one run again), else
+   * undefined. Locks the request's row, so two runs of one command take turns.
+   */
+  async prior (trx: Transaction<Database>, requestId: string): Promise<CommandResult | undefined> {
+    const { rows } = await sql<{ result: CommandResult | null }>`select seatline_prior_result(${requestId}) as result`.execute(trx)
+    return rows[0]?.result ?? undefined
+  }
+
+  /** Stores a command's result with its effects; a second run of the command must roll back. */
+  async record (trx: Transaction<Database>, command: Command, result: CommandResult): Promise<void> {
+    if (!await this.#write(trx, command, result)) throw new RecordedTwiceError(`request ${command.requestId} was recorded by another run`)
+  }
+
+  /**
+   * Out of retries on an infrastructure fault: nothing was committed. The poller learns so, and
+   * the idempotency key is let go, so that the client's retry with it runs the command afresh.
+   * A command whose result is recorded already (it ran before its batch's job failed) keeps it.
+   */
+  async recordGaveUp (command: Command): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      if (await this.#write(trx, command, GAVE_UP)) {
+        await trx.deleteFrom('idempotency_keys').where('request_id', '=', command.requestId).execute()
+      }
+    })
+  }
+
+  async #write (executor: Executor, command: Command, result: CommandResult): Promise<boolean> {
+    const { rows } = await sql<{ written: boolean }>`
+      select seatline_record_result(${JSON.stringify(command)}::jsonb, ${JSON.stringify(result)}::jsonb) as written`.execute(executor)
+    return rows[0]!.written
+  }
+}
+
+function toRecord (row: { id: string, status: RequestRecord['status'], command: unknown, result: unknown }): RequestRecord {
+  return { id: row.id, status: row.status, command: row.command as Command, result: row.result as CommandResult | null }
+}
