@@ -1,7 +1,8 @@
 /**
  * The one way Seatline's processes are started, so they all run with SERVICE_NODE_FLAGS:
  * - `node scripts/start.ts`: the gateway and WORKERS worker processes (default 2), as in
- *   production; Ctrl-C stops them all cleanly, and if one dies the rest are stopped too;
+ *   production; Ctrl-C stops them all cleanly, and if one dies the rest are stopped too; with
+ *   WORKER_METRICS_PORT set, worker i serves its metrics on that port + i - 1;
  * - `node scripts/start.ts gateway` or `... worker`: one process, for scaling them separately
  *   (npm run start:gateway, start:worker, the Docker image).
  * Signals are passed on, so the child shuts down gracefully.
@@ -22,8 +23,8 @@ const root = new URL('..', import.meta.url)
 const children = new Set<ChildProcess>()
 let stopping = false
 
-function run (role: keyof typeof SCRIPTS, name: string): void {
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, SCRIPTS[role]], { cwd: root, stdio: 'inherit', env: { ...process.env, SEATLINE_PROCESS: name } })
+function run (role: keyof typeof SCRIPTS, name: string, env: Record<string, string> = {}): void {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, SCRIPTS[role]], { cwd: root, stdio: 'inherit', env: { ...process.env, SEATLINE_PROCESS: name, ...env } })
   children.add(child)
   child.on('exit', (code, signal) => {
     children.delete(child)
@@ -51,5 +52,7 @@ if (only === 'worker') {
   run('worker', 'worker')
 } else {
   run('gateway', 'gateway')
-  if (only === undefined) for (let i = 1; i <= config.workerCount; i++) run('worker', `worker-${i}`)
+  // Workers on one machine cannot share a metrics port: each takes the next one.
+  const metricsPort = (i: number): Record<string, string> => config.workerMetricsPort ? { WORKER_METRICS_PORT: String(config.workerMetricsPort + i - 1) } : {}
+  if (only === undefined) for (let i = 1; i <= config.workerCount; i++) run('worker', `worker-${i}`, metricsPort(i))
 }

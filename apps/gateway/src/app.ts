@@ -1,13 +1,15 @@
 import cors from '@fastify/cors'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { Config } from '@seatline/config'
+import { type Config, logOptions } from '@seatline/config'
 import { makeProblem, PROBLEM_CONTENT_TYPE } from '@seatline/contracts'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import { randomUUID } from 'node:crypto'
 import { nulPath } from './lib/nul-strings.ts'
 import { validationFailed } from './lib/problem-error.ts'
+import accessLog from './plugins/access-log.ts'
 import auth from './plugins/auth.ts'
 import loadGuards from './plugins/load-guards.ts'
+import metrics from './plugins/metrics.ts'
 import problemReplies from './plugins/problem-replies.ts'
 import validation from './plugins/validation.ts'
 import authenticatedRoutes from './routes/authenticated/index.ts'
@@ -27,7 +29,8 @@ export interface AppOptions {
 /** The gateway as a Fastify instance, ready to listen or to be injected into. */
 export async function buildApp ({ config, services, logger }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger ?? { level: config.logLevel },
+    logger: logger ?? logOptions(config, 'gateway'),
+    disableRequestLogging: true,
     bodyLimit: 64 * 1024,
     requestIdHeader: false,
     // An over-long id is an unknown id (404 from its route), not a router error; the URL's
@@ -79,7 +82,10 @@ export async function buildApp ({ config, services, logger }: AppOptions): Promi
   })
   await app.register(auth, { secret: config.jwtSecret, db: services.db })
 
-  // Liveness stays outside the load guards: a busy gateway is still alive.
+  // Liveness and metrics stay outside the load guards: a busy gateway is still alive, and
+  // busy is when its metrics matter most.
+  await app.register(accessLog)
+  await app.register(metrics, services.metrics)
   await app.register(healthRoutes)
   await app.register(async (api) => {
     await api.register(loadGuards, { config, redis: services.redis })

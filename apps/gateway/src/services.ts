@@ -1,11 +1,13 @@
 import type { Config } from '@seatline/config'
-import { createDb, type Db, RequestRecords } from '@seatline/db'
+import { createDb, type Db, poolStats, RequestRecords } from '@seatline/db'
+import { createRegistry, observePool } from '@seatline/metrics'
 import { CommandDispatcher, createFailFastRedis, type RedisClient, watchRedisEpoch } from '@seatline/queue'
 import { KnownUnavailable } from './lib/known-unavailable.ts'
 import { CommandSubmitter } from './lib/submit-command.ts'
 import { BookingsRepository } from './repositories/bookings.ts'
 import { EventsRepository } from './repositories/events.ts'
 import { HoldsRepository } from './repositories/holds.ts'
+import type { MetricsOptions } from './plugins/metrics.ts'
 import { UsersRepository } from './repositories/users.ts'
 
 declare module 'fastify' {
@@ -24,6 +26,7 @@ export interface Services {
   bookings: BookingsRepository
   requests: RequestRecords
   commands: CommandSubmitter
+  metrics: MetricsOptions
   close (): Promise<void>
 }
 
@@ -47,6 +50,8 @@ export async function createServices (config: Config): Promise<Services> {
     dispatcher.recover().catch(() => {}) // Redis away again: the record and the sweeper still hold
   })
   const requests = new RequestRecords(db)
+  const registry = createRegistry('gateway')
+  observePool(registry, () => poolStats(db))
   return {
     db,
     redis,
@@ -56,6 +61,7 @@ export async function createServices (config: Config): Promise<Services> {
     bookings: new BookingsRepository(db),
     requests,
     commands: new CommandSubmitter({ dispatcher, records: requests, unavailable, waitMs: config.bookingWaitMs }),
+    metrics: { registry, jobCounts: () => dispatcher.jobCounts() },
     async close () {
       epoch.stop()
       await dispatcher.close()

@@ -1,14 +1,16 @@
-import { exitOnStartupFailure, loadConfigOrExit } from '@seatline/config'
-import { createDb, prepareDatabase, RequestRecords } from '@seatline/db'
+import { exitOnStartupFailure, loadConfigOrExit, logOptions } from '@seatline/config'
+import { createDb, poolStats, prepareDatabase, RequestRecords } from '@seatline/db'
 import { ResourceLocks } from '@seatline/lock'
+import { createRegistry, observePool, serveMetrics } from '@seatline/metrics'
 import { assertRedisReachable, createBlockingRedis, startPartitionWorkers, watchRedisEpoch } from '@seatline/queue'
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
+import { JobObserver } from './job-observer.ts'
 import { startMaintenance } from './maintenance/maintenance-queue.ts'
 import { runCommands } from './run-commands.ts'
 
 const config = loadConfigOrExit()
-const log = pino({ level: config.logLevel, base: { service: 'worker', pid: process.pid } })
+const log = pino(logOptions(config, 'worker'))
 const db = createDb(config.databaseUrl, { max: config.queuePartitions + 2, applicationName: 'seatline-worker' })
 
 try {
@@ -24,7 +26,10 @@ redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'))
 const records = new RequestRecords(db)
 // A seat lock lives as long as a job lock: a dead worker's seats come free as its job does.
 const locks = new ResourceLocks(redis, { prefix: config.queuePrefix, ttlMs: config.jobLockMs })
-const context = { db, locks, records }
+const registry = createRegistry('worker')
+observePool(registry, () => poolStats(db))
+const jobs = new JobObserver(registry, log)
+const context = { db, locks, records, onLocked: (seconds: number) => jobs.lockAcquired(seconds) }
 
 const partitions = await startPartitionWorkers({
   redis,
@@ -32,10 +37,10 @@ const partitions = await startPartitionWorkers({
   partitions: config.queuePartitions,
   lockMs: config.jobLockMs,
   stalledCheckMs: config.stalledCheckMs,
-  process: (commands) => runCommands(context, commands),
+  process: (commands, job) => jobs.run(commands, job, () => runCommands(context, commands)),
+  onStalled: (partition) => jobs.stalled(partition),
   onFailed: (commands, error, final) => {
-    const requestIds = commands.map((c) => c.requestId)
-    log.warn({ err: error, requestIds, final }, 'job failed')
+    jobs.failed(commands, error, final)
     if (!final) return
     for (const command of commands) {
       records.recordGaveUp(command)
@@ -49,12 +54,14 @@ const epoch = watchRedisEpoch(redis, config.queuePrefix, () => {
   Promise.all([partitions.restoreSettings(), maintenance.restore()])
     .catch((err: unknown) => log.error({ err }, 'could not restore after redis lost its data'))
 })
-log.info({ partitions: config.queuePartitions }, 'worker ready')
+const metricsServer = config.workerMetricsPort ? await serveMetrics(registry, config.workerMetricsPort, config.host) : undefined
+log.info({ partitions: config.queuePartitions, metricsPort: config.workerMetricsPort || undefined }, 'worker ready')
 
 closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {
   if (err) log.error({ err }, 'shutting down after error')
   else log.info({ signal }, 'shutting down')
   epoch.stop()
+  metricsServer?.close()
   await Promise.all([partitions.close(), maintenance.close()])
   await redis.quit().catch(() => {})
   await db.destroy()

@@ -8,6 +8,8 @@ export interface CommandContext {
   db: Db
   locks: ResourceLocks
   records: RequestRecords
+  /** Told how long each job waited for its locks, in seconds. */
+  onLocked? (seconds: number): void
 }
 
 /** Consecutive commands of one kind: a handler runs them together (bookings: one statement). */
@@ -34,7 +36,9 @@ function runsOf (commands: Command[]): Run[] {
  */
 export async function runCommands (context: CommandContext, commands: Command[]): Promise<CommandResult[]> {
   const runs = runsOf(commands)
+  const asked = performance.now()
   const held = await context.locks.acquire(runs.flatMap((run) => run.commands.flatMap((c) => run.handler.resources(c))))
+  context.onLocked?.((performance.now() - asked) / 1000)
   const runContext = { fence: held.fence, records: context.records }
   try {
     return await runTogether(context.db, runs, runContext)

@@ -35,6 +35,8 @@ export interface Config {
   maxHeapUsedMb: number
   logLevel: string
   workerCount: number
+  /** The port a worker serves GET /metrics on; 0 (unset) serves none. */
+  workerMetricsPort: number
 }
 
 export class ConfigError extends Error {
@@ -114,6 +116,7 @@ export function loadConfig (env: Env = process.env): Config {
     maxHeapUsedMb: integer(env, 'MAX_HEAP_USED_MB', 120, 0, 1_000_000),
     logLevel,
     workerCount: integer(env, 'WORKERS', 2, 1, 64),
+    workerMetricsPort: integer(env, 'WORKER_METRICS_PORT', 0, 0, 65535),
   }
 }
 

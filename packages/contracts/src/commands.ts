@@ -11,6 +11,8 @@ interface CommandBase {
   requestId: string
   userId: string
   eventId: string
+  /** The id of the HTTP request that sent it (x-request-id): the worker logs it, so one search finds both ends. */
+  reqId?: string
 }
 
 export interface BookSeatsCommand extends CommandBase {

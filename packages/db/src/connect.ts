@@ -10,6 +10,21 @@ export interface ConnectOptions {
   applicationName?: string
 }
 
+export interface PoolStats {
+  /** Clients open, idle among them, and queries waiting for a client. */
+  total: number
+  idle: number
+  waiting: number
+}
+
+const pools = new WeakMap<Db, pg.Pool>()
+
+/** The pool behind a `createDb` database, as it is now: for metrics. */
+export function poolStats (db: Db): PoolStats {
+  const pool = pools.get(db)
+  return { total: pool?.totalCount ?? 0, idle: pool?.idleCount ?? 0, waiting: pool?.waitingCount ?? 0 }
+}
+
 export function createDb (databaseUrl: string, options: ConnectOptions = {}): Db {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
@@ -23,5 +38,7 @@ export function createDb (databaseUrl: string, options: ConnectOptions = {}): Db
   // query in flight still fails (a 503, or a job retry), and the pool drops it when released.
   pool.on('error', () => {})
   pool.on('connect', (client) => { client.on('error', () => {}) })
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  pools.set(db, pool)
+  return db
 }

@@ -58,6 +58,9 @@ interface Waiter {
 }
 
 const RELEASE_UNSEEN_AFTER_MS = 5_000
+export const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed'] as const
+export type JobState = typeof JOB_STATES[number]
+
 /** How often the partitions' waiting jobs in Redis are counted, for the depth limit. */
 const DEPTH_SAMPLE_MS = 250
 
@@ -163,9 +166,9 @@ export class CommandDispatcher {
     }
   }
 
-  /** Number of waiting and active jobs per partition, for readiness and metrics. */
-  async depths (): Promise<number[]> {
-    return Promise.all(this.#queues.map((q) => q.getJobCountByTypes('waiting', 'active', 'delayed', 'prioritized')))
+  /** Jobs per state in each partition's queue in Redis (every gateway's), for metrics. */
+  async jobCounts (): Promise<Array<Record<JobState, number>>> {
+    return Promise.all(this.#queues.map(async (q) => q.getJobCounts(...JOB_STATES) as Promise<Record<JobState, number>>))
   }
 
   /**

@@ -13,8 +13,19 @@ export interface PartitionWorkersOptions {
   /** How often to take back jobs whose worker died. */
   stalledCheckMs: number
   /** Runs a job's commands in order and returns their results, in the same order. */
-  process (commands: Command[], attempt: number): Promise<CommandResult[]>
+  process (commands: Command[], job: JobRun): Promise<CommandResult[]>
   onFailed? (commands: Command[], error: Error, final: boolean): void
+  /** This worker found a job whose worker died or froze, and put it back to run again. */
+  onStalled? (partition: number): void
+}
+
+/** What a job's run knows of it, for logs and metrics. */
+export interface JobRun {
+  id: string
+  partition: number
+  attempt: number
+  /** When the job was added (ms since the epoch). */
+  enqueuedAt: number
 }
 
 export interface PartitionWorkers {
@@ -41,10 +52,10 @@ export async function startPartitionWorkers (options: PartitionWorkersOptions): 
   const queues = Array.from({ length: partitions }, (_, p) => new Queue(partitionQueueName(p), { connection: redis, prefix, ...PARTITION_QUEUE_OPTIONS }))
   const restoreSettings = async () => { await Promise.all(queues.map((q) => q.setGlobalConcurrency(1))) }
   await restoreSettings()
-  const workers = queues.map((queue) => {
+  const workers = queues.map((queue, partition) => {
     const worker = new Worker<CommandJob, CommandResult[]>(
       queue.name,
-      (job) => options.process(job.data.commands, job.attemptsMade + 1),
+      (job) => options.process(job.data.commands, { id: job.id!, partition, attempt: job.attemptsMade + 1, enqueuedAt: job.timestamp }),
       {
         connection: redis,
         prefix,
@@ -66,6 +77,7 @@ export async function startPartitionWorkers (options: PartitionWorkersOptions): 
       const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)
       options.onFailed?.(job.data.commands, error, final)
     })
+    worker.on('stalled', () => options.onStalled?.(partition))
     worker.on('error', () => {})
     return worker
   })

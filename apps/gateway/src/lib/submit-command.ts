@@ -1,5 +1,5 @@
 import { isInfrastructureFault } from '@seatline/config'
-import { type Command, type CommandResult, PROBLEM_CONTENT_TYPE } from '@seatline/contracts'
+import type { Command, CommandResult } from '@seatline/contracts'
 import type { RequestRecords } from '@seatline/db'
 import { type CommandDispatcher, commandGroupKey, type DispatchOutcome, neverSent, OverloadedError } from '@seatline/queue'
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -42,8 +42,9 @@ export class CommandSubmitter {
   }
 
   /** Call as the request arrives: its place in line is taken before anything is awaited. */
-  async submit (request: FastifyRequest, reply: FastifyReply, command: Command) {
+  async submit (request: FastifyRequest, reply: FastifyReply, given: Command) {
     const { dispatcher, records, unavailable } = this.#options
+    const command: Command = { ...given, reqId: request.id }
     let ticket
     try {
       ticket = dispatcher.reserve(commandGroupKey(command))
@@ -117,7 +118,6 @@ function accepted (reply: FastifyReply, command: Command) {
 
 function sendResult (reply: FastifyReply, result: CommandResult) {
   const answer = commandReply(result)
-  reply.code(answer.status).headers(answer.headers)
-  if (answer.problem) reply.type(PROBLEM_CONTENT_TYPE)
-  return reply.send(answer.body)
+  if (answer.problem) return reply.problem(answer.problem, answer.headers)
+  return reply.code(answer.status).headers(answer.headers).send(answer.body)
 }

@@ -7,6 +7,8 @@ import { ProblemError } from '../lib/problem-error.ts'
 declare module 'fastify' {
   interface FastifyReply {
     problem (problem: Problem, headers?: Record<string, string>): FastifyReply
+    /** The code of the problem this reply carries, if it is one: for metrics and logs. */
+    problemCode: Problem['code'] | undefined
   }
 }
 
@@ -51,7 +53,9 @@ function transportProblem (error: FastifyError): Problem {
  * with a stable code; a server fault is logged in full and shown to nobody.
  */
 async function problemReplies (app: FastifyInstance): Promise<void> {
+  app.decorateReply('problemCode', undefined)
   app.decorateReply('problem', function (this: FastifyReply, problem: Problem, headers: Record<string, string> = {}) {
+    this.problemCode = problem.code
     return this.code(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problem)
   })
 

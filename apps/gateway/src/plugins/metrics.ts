@@ -1,0 +1,60 @@
+import { Counter, Gauge, Histogram, type Registry, SECONDS_BUCKETS } from '@seatline/metrics'
+import type { JobState } from '@seatline/queue'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+
+export interface MetricsOptions {
+  registry: Registry
+  /** Jobs per state in each partition's queue, read at scrape time. */
+  jobCounts (): Promise<Array<Record<JobState, number>>>
+}
+
+/**
+ * `GET /metrics` in Prometheus text: every reply's latency by route and status, every problem by
+ * its code (OVERLOADED, RATE_LIMITED, UNAVAILABLE are the refusals to watch in a sale), and the
+ * partitions' queues. The registry also holds the process and pool series.
+ */
+async function metrics (app: FastifyInstance, { registry, jobCounts }: MetricsOptions): Promise<void> {
+  const replies = new Histogram({
+    name: 'seatline_http_request_duration_seconds',
+    help: 'Time from a request\'s arrival to its reply, by route pattern and status',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: SECONDS_BUCKETS,
+    registers: [registry],
+  })
+  const problems = new Counter({
+    name: 'seatline_problems_total',
+    help: 'problem+json replies, by problem code',
+    labelNames: ['code'],
+    registers: [registry],
+  })
+  // eslint-disable-next-line no-new -- registered with the registry, which keeps it
+  new Gauge({
+    name: 'seatline_queue_jobs',
+    help: 'Jobs in each partition\'s queue by state, as Redis holds them (the same from every gateway)',
+    labelNames: ['partition', 'state'],
+    registers: [registry],
+    async collect () {
+      // Redis away: the series keep their last reading; /ready says what is wrong.
+      const counts = await jobCounts().catch(() => undefined)
+      counts?.forEach((byState, partition) => {
+        for (const [state, n] of Object.entries(byState)) this.set({ partition, state }, n)
+      })
+    },
+  })
+
+  app.addHook('onResponse', async (request, reply) => {
+    // Unmatched URLs share one label: a scanner must not create a series per path it tries.
+    const route = request.routeOptions.url ?? 'unmatched'
+    replies.observe({ method: request.method, route, status_code: reply.statusCode }, reply.elapsedTime / 1000)
+    if (reply.problemCode) problems.inc({ code: reply.problemCode })
+  })
+
+  app.get('/metrics', {
+    schema: { tags: ['operations'], summary: 'Prometheus metrics of this gateway', produces: ['text/plain'] },
+  }, async (_request, reply) => {
+    return reply.type(registry.contentType).send(await registry.metrics())
+  })
+}
+
+export default fp(metrics, { name: 'metrics' })
