@@ -85,3 +85,24 @@ t.test("one command's fault fails the job after the commands before it, never lo
   const seats = await db.selectFrom('seats').select(['seat_id', 'status']).where('event_id', '=', eventId).orderBy('seat_id').execute()
   t.same(seats.map((s) => s.status), ['booked', 'available', 'available'], 'nothing after the fault was changed')
 })
+
+t.test('a recorded command given up by its gateway and re-sent from its record changes nothing, whichever comes first', async (t) => {
+  const { db, context, eventId, book } = await setUp(t, ['D1', 'D2'])
+  // The gateway recorded it pending, then could not enqueue it; meanwhile a worker, recovering
+  // from a Redis data loss, sent it again from its pending record.
+  const withdrawnFirst = book(0, 'D1')
+  await context.records.recordPending(withdrawnFirst)
+  t.equal(await context.records.recordGaveUp(withdrawnFirst), undefined, 'given up first: the client may be told nothing changed')
+  const [late] = await runCommands(context, [withdrawnFirst])
+  t.match(late, { ok: false, code: 'UNAVAILABLE' }, 'the late run replays the refusal')
+  const d1 = await db.selectFrom('seats').select('status').where('event_id', '=', eventId).where('seat_id', '=', 'D1').executeTakeFirstOrThrow()
+  t.equal(d1.status, 'available', 'and books nothing')
+
+  const ranFirst = book(1, 'D2')
+  await context.records.recordPending(ranFirst)
+  const [booked] = await runCommands(context, [ranFirst])
+  t.match(booked, { ok: true, kind: 'booking' })
+  t.same(await context.records.recordGaveUp(ranFirst), booked, 'ran first: giving up returns the booking, which the client must be told')
+  const record = await db.selectFrom('requests').select('status').where('id', '=', ranFirst.requestId).executeTakeFirstOrThrow()
+  t.equal(record.status, 'succeeded', 'and the record keeps it')
+})

@@ -82,11 +82,6 @@ export class RequestRecords {
       .execute()
   }
 
-  /** Undoes `accept` when the job could not be enqueued: the command was never accepted. */
-  async discard (requestId: string): Promise<void> {
-    await this.#db.deleteFrom('requests').where('id', '=', requestId).where('status', '=', 'pending').execute()
-  }
-
   /** Only the owner's: another user's request is indistinguishable from a missing one. */
   async findOwned (userId: string, requestId: string): Promise<RequestRecord | undefined> {
     const row = await this.#db.selectFrom('requests').select(['id', 'status', 'command', 'result'])
@@ -121,15 +116,19 @@ export class RequestRecords {
   }
 
   /**
-   * Out of retries on an infrastructure fault: nothing was committed. The poller learns so, and
-   * the idempotency key is let go, so that the client's retry with it runs the command afresh.
-   * A command whose result is recorded already (it ran before its batch's job failed) keeps it.
+   * Out of retries on an infrastructure fault, or never enqueued: nothing was committed. The
+   * poller learns so, and the idempotency key is let go, so that the client's retry with it runs
+   * the command afresh; a run of it still queued somewhere replays this and changes nothing.
+   * A command whose result is recorded already (it ran before its batch's job failed, or was
+   * re-sent from its pending record and ran) keeps it: that result is returned, to be told.
    */
-  async recordGaveUp (command: Command): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
+  async recordGaveUp (command: Command): Promise<CommandResult | undefined> {
+    return this.#db.transaction().execute(async (trx) => {
       if (await this.#write(trx, command, GAVE_UP)) {
         await trx.deleteFrom('idempotency_keys').where('request_id', '=', command.requestId).execute()
+        return undefined
       }
+      return await this.prior(trx, command.requestId)
     })
   }
 

@@ -75,7 +75,17 @@ export class CommandSubmitter {
       } catch (error) {
         request.log.warn({ err: error, requestId: toRun.requestId }, 'could not enqueue command')
         if (neverSent(error)) {
-          if (!duplicate) await records.discard(toRun.requestId).catch(() => {})
+          // A recorded command may have been sent again from its record meanwhile (Redis lost
+          // its data): giving it up settles, under the record's row lock, which of the two counts.
+          if (duplicate || !(claim || waitMs <= 0)) throw queueUnreachable()
+          let ran: CommandResult | undefined
+          try {
+            ran = await records.recordGaveUp(toRun)
+          } catch {
+            // Still pending: it will run once re-sent, so "nothing was changed" would be untrue.
+            return accepted(reply, toRun)
+          }
+          if (ran) return sendResult(reply, ran)
           throw queueUnreachable()
         }
         // The connection broke with the job on the wire: Redis may have queued it. Its record
