@@ -11,6 +11,7 @@ COPY packages/config/package.json packages/config/
 COPY packages/contracts/package.json packages/contracts/
 COPY packages/db/package.json packages/db/
 COPY packages/lock/package.json packages/lock/
+COPY packages/metrics/package.json packages/metrics/
 COPY packages/queue/package.json packages/queue/
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY apps apps

@@ -50,6 +50,17 @@ async function withTarget<T> (kind: { workers?: number, partitions?: number, bas
   }
 }
 
+/** Runs `work` while GET /metrics is read every second, as a Prometheus server would. */
+async function scraped<T> (target: Target, scrape: boolean, work: () => Promise<T>): Promise<T> {
+  if (!scrape) return work()
+  const timer = setInterval(() => { fetch(`${target.url}/metrics`).then((r) => r.text(), () => {}) }, 1_000)
+  try {
+    return await work()
+  } finally {
+    clearInterval(timer)
+  }
+}
+
 let results: ScenarioResult[] = []
 function report (result: ScenarioResult): void {
   results.push(result)
@@ -92,6 +103,18 @@ for (let runNumber = 1; runNumber <= options.runs; runNumber++) {
         for (const partitions of [16, 64]) report(await scaled(options.workers, partitions, `${options.workers} workers, ${partitions} partitions`))
         // The same stack with batching off: every command a job of its own, as before batching.
         report(await scaled(options.workers, options.partitions, `${options.workers} workers, ${options.partitions} partitions, a job per command`, { QUEUE_BATCH_MAX: '1' }))
+        break
+      }
+      case 'observability': {
+        // What seeing inside costs: the same loads with the gateway's metrics off, and with every
+        // process logging at info (an access line per request, a line per job) while /metrics is
+        // scraped every second, as Prometheus would. uniform and flash-sale are the default.
+        const variants: Array<[string, Record<string, string>]> = [['metrics off', { METRICS: 'off' }], ['info logs, scraped', { LOG_LEVEL: 'info' }]]
+        for (const [name, env] of variants) {
+          const scrape = env.METRICS !== 'off'
+          report(await withTarget({ env }, (t) => scraped(t, scrape, () => uniform(t, { connections: sizes.uniformConnections, durationS: duration, label: `uniform: ${name}`, config: { ...stackConfig, ...env } }))))
+          report(await withTarget({ env }, (t) => scraped(t, scrape, () => flashSale(t, { ...sizes.flash, label: `flash-sale: ${name}` }))))
+        }
         break
       }
     }

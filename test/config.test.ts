@@ -10,6 +10,9 @@ t.test('defaults make a development stack on this machine', async (t) => {
   t.equal(config.queueBatchMax, 100)
   t.equal(config.bookingWaitMs, 10_000)
   t.ok(config.jwtSecret.length >= 32)
+  t.equal(config.metrics, true, 'the gateway serves /metrics')
+  t.equal(config.workerMetricsPort, 0, 'workers serve none until given a port')
+  t.equal(loadConfig({ METRICS: 'off' }).metrics, false)
 })
 
 t.test('a bad value is refused with a message naming the variable', async (t) => {
@@ -22,6 +25,8 @@ t.test('a bad value is refused with a message naming the variable', async (t) =>
     [{ DATABASE_URL: 'mysql://x/y' }, /DATABASE_URL must start with postgres:/],
     [{ REDIS_URL: 'not a url' }, /REDIS_URL is not a valid URL/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+    [{ METRICS: 'yes' }, /METRICS must be on or off/],
+    [{ WORKER_METRICS_PORT: '70000' }, /WORKER_METRICS_PORT must be between 0 and 65535/],
     [{ REDIS_CLUSTER_NODES: '127.0.0.1' }, /REDIS_CLUSTER_NODES must be host:port/],
     [{ QUEUE_MAX_WAITING: '0' }, /QUEUE_MAX_WAITING must be between 1/],
     [{ NODE_ENV: 'production' }, /JWT_SECRET must be set/],

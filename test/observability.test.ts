@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import { Writable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { logOptions } from '@seatline/config'
 import pino from 'pino'
 import t from 'tap'
+import { startApp } from './harness/app.ts'
 import { call, createEvent, seatIds, signup } from './helpers/api.ts'
 import { freePort, startStack } from './helpers/stack.ts'
 
@@ -69,7 +71,17 @@ t.test('the gateway\'s and a worker\'s /metrics move with a few bookings', async
   t.ok(moved(worker, workerBefore, 'seatline_job_batch_size_sum') >= 3, 'batch sizes add up to the commands run')
   t.equal(moved(worker, workerBefore, 'seatline_lock_acquire_seconds_count'), jobs, 'a lock time for each job')
   t.equal(sample(worker, 'seatline_jobs_stalled_total'), 0, 'no stalled jobs on a healthy stack')
+  t.equal(sample(worker, 'seatline_jobs_failed_total', { final: 'true' }), 0, 'no failed jobs, a series from zero')
   t.ok((sample(worker, 'seatline_db_pool_connections', { state: 'total', service: 'worker' }) ?? 0) > 0, 'the worker\'s pool is open')
+
+  // What operators read must exist: every seatline_ series the dashboard and the operations
+  // guide name is served by a gateway or a worker.
+  const served = new Set([...`${gateway}\n${worker}`.matchAll(/^(seatline_\w+?)(?:_bucket|_count|_sum)?[{ ]/gm)].map((m) => m[1]))
+  for (const file of ['deploy/grafana/dashboards/seatline.json', 'docs/operations.md']) {
+    const named = new Set([...(await readFile(new URL(`../${file}`, import.meta.url), 'utf8')).matchAll(/seatline_[a-z_]+[a-z]/g)]
+      .map((m) => m[0].replace(/_(bucket|count|sum)$/, '')).filter((name) => !/^seatline_(test|q)_/.test(name)))
+    t.same([...named].filter((name) => !served.has(name)), [], `${file} names only served metrics (${named.size} of them)`)
+  }
 
   const other = await fetch(`${workerUrl}/elsewhere`)
   t.equal(other.status, 404, 'the worker\'s metrics port serves nothing else')
@@ -108,4 +120,12 @@ t.test('credentials are redacted wherever they are logged', async (t) => {
   log.info({ req: { headers: { authorization: 'Bearer secret-token-1' } }, body: { password: 'hunter2-secret' }, token: 'secret-token-2' }, 'careless')
   t.notOk(/secret-token|hunter2/.test(written), 'authorization, password and token are censored')
   t.match(written, /\[redacted\]/)
+})
+
+t.test('METRICS=off keeps /metrics off the gateway\'s port', async (t) => {
+  const quiet = await startApp({ env: { METRICS: 'off' } })
+  t.teardown(() => quiet.close())
+  const res = await quiet.call('GET', '/metrics')
+  t.equal(res.status, 404)
+  t.equal(res.body.code, 'ROUTE_NOT_FOUND')
 })

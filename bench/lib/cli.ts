@@ -12,7 +12,10 @@ export interface BenchOptions {
   runs: number
 }
 
-export const SCENARIOS = ['ceiling', 'baseline', 'uniform', 'flash-sale', 'hold-confirm', 'general-admission', 'scale'] as const
+export const SCENARIOS = ['ceiling', 'baseline', 'uniform', 'flash-sale', 'hold-confirm', 'general-admission', 'scale', 'observability'] as const
+
+/** Scenarios that start stacks with settings of their own: never against a --target. */
+const OWN_STACKS: string[] = ['baseline', 'ceiling', 'scale', 'observability']
 
 const HELP = `npm run bench -- [options]
 
@@ -55,11 +58,11 @@ export function parseCli (argv: string[]): BenchOptions {
   }
   const scenarios = values.scenario ?? [...SCENARIOS]
   for (const s of scenarios) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}"; choose from ${SCENARIOS.join(', ')}`)
-  if (values.target && scenarios.some((s) => ['baseline', 'ceiling', 'scale'].includes(s)) && values.scenario) {
-    throw new Error('baseline, ceiling and scale start stacks of their own and cannot run with --target')
+  if (values.target && scenarios.some((s) => OWN_STACKS.includes(s)) && values.scenario) {
+    throw new Error(`${OWN_STACKS.join(', ')} start stacks of their own and cannot run with --target`)
   }
   return {
-    scenarios: values.target && !values.scenario ? scenarios.filter((s) => !['baseline', 'ceiling', 'scale'].includes(s)) : scenarios,
+    scenarios: values.target && !values.scenario ? scenarios.filter((s) => !OWN_STACKS.includes(s)) : scenarios,
     connections: int('connections', values.connections, 1, 10_000),
     durationS: int('duration', values.duration, 1, 600),
     workers: int('workers', values.workers, 1, 64)!,

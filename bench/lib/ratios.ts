@@ -34,6 +34,18 @@ export function computeRatios (results: ScenarioResult[]): Ratio[] {
     const first = Number(flash.extra?.firstAskerWinsPct)
     ratios.push(ratio('flash-sale first asker wins (%)', first, '>= 99', first >= 99))
   }
+  // What metrics and info-level logs cost, each against the default stack of the same run.
+  for (const [name, label, against] of [
+    ['uniform with metrics / without', 'uniform: metrics off', uniform],
+    ['flash-sale answers/s with metrics / without', 'flash-sale: metrics off', flash],
+    ['uniform logging at info / at warn', 'uniform: info logs, scraped', uniform],
+    ['flash-sale answers/s logging at info / at warn', 'flash-sale: info logs, scraped', flash],
+  ] as const) {
+    const other = find(results, label)
+    if (!other || !against) continue
+    const share = label.includes('metrics off') ? against.throughput / other.throughput : other.throughput / against.throughput
+    ratios.push(ratio(name, share, '>= 0.9', share >= 0.9))
+  }
   const rss = Math.max(0, ...results.flatMap((r) => [r.rssMb?.gateway ?? 0, r.rssMb?.worker ?? 0]))
   if (rss > 0) ratios.push(ratio('peak RSS of any process (MB)', rss, '< 200', rss < 200))
   return ratios

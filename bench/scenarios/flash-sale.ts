@@ -9,6 +9,7 @@ export interface FlashSaleOptions {
   buyers: number
   seats: number
   connections: number
+  label?: string
 }
 
 /**
@@ -66,7 +67,7 @@ export async function flashSale (target: Target, options: FlashSaleOptions): Pro
   return {
     scenario: 'flash-sale',
     system: target.name === 'baseline' ? 'baseline' : 'seatline',
-    label: target.name === 'baseline' ? 'flash-sale (baseline)' : 'flash-sale',
+    label: options.label ?? (target.name === 'baseline' ? 'flash-sale (baseline)' : 'flash-sale'),
     config: { connections: options.connections, durationS: Math.round(elapsedMs / 100) / 10 },
     throughput: (options.buyers / elapsedMs) * 1000,
     unit: 'answers/s',

@@ -85,7 +85,7 @@ export async function buildApp ({ config, services, logger }: AppOptions): Promi
   // Liveness and metrics stay outside the load guards: a busy gateway is still alive, and
   // busy is when its metrics matter most.
   await app.register(accessLog)
-  await app.register(metrics, services.metrics)
+  if (config.metrics) await app.register(metrics, services.metrics)
   await app.register(healthRoutes)
   await app.register(async (api) => {
     await api.register(loadGuards, { config, redis: services.redis })

@@ -33,6 +33,8 @@ export class JobObserver {
     this.#lock = new Histogram({ name: 'seatline_lock_acquire_seconds', help: 'Time to take a job\'s Redis seat locks', buckets: SECONDS_BUCKETS, registers })
     this.#stalled = new Counter({ name: 'seatline_jobs_stalled_total', help: 'Jobs this worker found stalled (their worker died or froze) and put back to run', registers })
     this.#failed = new Counter({ name: 'seatline_jobs_failed_total', help: 'Job runs that threw; final ones are recorded as given up', labelNames: ['final'], registers })
+    // Series from zero, so that rate() sees a rare first failure.
+    for (const final of ['true', 'false']) this.#failed.inc({ final }, 0)
   }
 
   async run (commands: Command[], job: JobRun, work: () => Promise<CommandResult[]>): Promise<CommandResult[]> {

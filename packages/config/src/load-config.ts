@@ -37,6 +37,8 @@ export interface Config {
   workerCount: number
   /** The port a worker serves GET /metrics on; 0 (unset) serves none. */
   workerMetricsPort: number
+  /** The gateway's GET /metrics and its per-request series; off keeps them off a public port. */
+  metrics: boolean
 }
 
 export class ConfigError extends Error {
@@ -69,6 +71,13 @@ function url (env: Env, name: string, fallback: string, protocols: string[]): st
     throw new ConfigError(`${name} must start with ${protocols.join(' or ')}//, got "${raw}"`)
   }
   return raw
+}
+
+function onOff (env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase()
+  if (!raw) return fallback
+  if (raw === 'on' || raw === 'off') return raw === 'on'
+  throw new ConfigError(`${name} must be on or off, got "${env[name]}"`)
 }
 
 function clusterNodes (env: Env): Array<{ host: string, port: number }> | undefined {
@@ -117,6 +126,7 @@ export function loadConfig (env: Env = process.env): Config {
     logLevel,
     workerCount: integer(env, 'WORKERS', 2, 1, 64),
     workerMetricsPort: integer(env, 'WORKER_METRICS_PORT', 0, 0, 65535),
+    metrics: onOff(env, 'METRICS', true),
   }
 }
 
