@@ -12,6 +12,7 @@ import type { BenchRun, ScenarioResult } from './lib/result-types.ts'
 import { externalTarget, ownStack, type Target } from './lib/target.ts'
 import { writeReport } from './lib/write-report.ts'
 import { ceiling } from './scenarios/ceiling.ts'
+import { coldBigEvent } from './scenarios/cold-big-event.ts'
 import { flashSale } from './scenarios/flash-sale.ts'
 import { generalAdmission } from './scenarios/general-admission.ts'
 import { holdConfirm } from './scenarios/hold-confirm.ts'
@@ -91,6 +92,9 @@ for (let runNumber = 1; runNumber <= options.runs; runNumber++) {
         break
       case 'hold-confirm':
         report(await withTarget({}, (t) => holdConfirm(t, { connections: sizes.holdConnections, durationS: duration })))
+        break
+      case 'cold-big-event':
+        report(await withTarget({}, (t) => coldBigEvent(t, { connections: sizes.uniformConnections, durationS: duration, config: stackConfig })))
         break
       case 'general-admission':
         report(await withTarget({}, (t) => generalAdmission(t, sizes.ga)))

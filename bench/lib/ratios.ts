@@ -34,6 +34,13 @@ export function computeRatios (results: ScenarioResult[]): Ratio[] {
     const first = Number(flash.extra?.firstAskerWinsPct)
     ratios.push(ratio('flash-sale first asker wins (%)', first, '>= 99', first >= 99))
   }
+  const cold = find(results, 'cold-big-event')
+  if (cold && uniform) {
+    const share = cold.throughput / uniform.throughput
+    ratios.push(ratio('cold-big-event / uniform on a fresh stack', share, '>= 0.9', share >= 0.9))
+    const p99 = (cold.latencyMs?.p99 ?? 0) / (uniform.latencyMs?.p99 || 1)
+    ratios.push(ratio('cold-big-event p99 / uniform p99', p99, '<= 1.5', p99 <= 1.5))
+  }
   // What metrics and info-level logs cost, each against the default stack of the same run.
   for (const [name, label, against] of [
     ['uniform with metrics / without', 'uniform: metrics off', uniform],
