@@ -10,6 +10,7 @@ import accessLog from './plugins/access-log.ts'
 import auth from './plugins/auth.ts'
 import loadGuards from './plugins/load-guards.ts'
 import metrics from './plugins/metrics.ts'
+import openapi from './plugins/openapi.ts'
 import problemReplies from './plugins/problem-replies.ts'
 import validation from './plugins/validation.ts'
 import authenticatedRoutes from './routes/authenticated/index.ts'
@@ -81,6 +82,8 @@ export async function buildApp ({ config, services, logger }: AppOptions): Promi
     strictPreflight: false,
   })
   await app.register(auth, { secret: config.jwtSecret, db: services.db })
+  // Before every route, so the document sees them all; outside the load guards and auth.
+  await app.register(openapi)
 
   // Liveness and metrics stay outside the load guards: a busy gateway is still alive, and
   // busy is when its metrics matter most.

@@ -14,7 +14,14 @@ const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { events, bookings, commands } = app.services
 
   app.post('/v1/events/:eventId/bookings', {
-    schema: { params: EventParams, body: BookingBody, response: commandReplies({ 201: Booking }), tags: ['commands'] },
+    schema: {
+      params: EventParams,
+      body: BookingBody,
+      response: commandReplies({ 201: Booking }),
+      tags: ['commands'],
+      summary: 'Book seats or a general-admission quantity',
+      description: 'Problems: 404 EVENT_NOT_FOUND, SEAT_NOT_FOUND, SECTION_NOT_FOUND; 409 SEATS_UNAVAILABLE, SOLD_OUT.',
+    },
   }, async (request, reply) => {
     const { eventId } = request.params
     if (!isUuid(eventId) || !(await events.exists(eventId))) throw eventNotFound(eventId)
@@ -27,7 +34,13 @@ const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.delete('/v1/bookings/:bookingId', {
-    schema: { params: BookingParams, response: commandReplies({ 200: Booking }), tags: ['commands'] },
+    schema: {
+      params: BookingParams,
+      response: commandReplies({ 200: Booking }),
+      tags: ['commands'],
+      summary: 'Cancel a booking',
+      description: 'Problems: 403 NOT_BOOKING_OWNER, 404 BOOKING_NOT_FOUND, 409 ALREADY_CANCELLED.',
+    },
   }, async (request, reply) => {
     const { bookingId } = request.params
     const booking = isUuid(bookingId) ? await bookings.findRef(bookingId) : undefined
@@ -38,7 +51,7 @@ const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return commands.submit(request, reply, command)
   })
 
-  app.get('/v1/bookings', { schema: { querystring: ListBookingsQuery, response: replies({ 200: BookingPage }), tags: ['bookings'] } }, async (request) => {
+  app.get('/v1/bookings', { schema: { querystring: ListBookingsQuery, response: replies({ 200: BookingPage }), tags: ['bookings'], summary: 'List my bookings', description: 'Problems: 400 VALIDATION_FAILED.' } }, async (request) => {
     const { eventId, status, limit, cursor } = request.query
     const after = decodeCursor(cursor)
     if (after !== undefined && !isUuid(after)) throw validationFailed([{ path: 'querystring/cursor', message: 'is not a cursor this API gave out' }])
@@ -49,7 +62,7 @@ const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return toPage(rows, limit, (b) => b.bookingId)
   })
 
-  app.get('/v1/bookings/:bookingId', { schema: { params: BookingParams, response: replies({ 200: Booking }), tags: ['bookings'] } }, async (request) => {
+  app.get('/v1/bookings/:bookingId', { schema: { params: BookingParams, response: replies({ 200: Booking }), tags: ['bookings'], summary: 'Read one of my bookings', description: 'Problems: 404 BOOKING_NOT_FOUND.' } }, async (request) => {
     const { bookingId } = request.params
     const booking = isUuid(bookingId) ? await bookings.findOwned(request.userId, bookingId) : undefined
     if (!booking) throw bookingNotFound(bookingId)

@@ -11,7 +11,13 @@ const eventCreation: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/v1/events', {
     bodyLimit: EVENT_BODY_LIMIT,
-    schema: { body: CreateEventBody, response: replies({ 201: EventDetail }), tags: ['events'] },
+    schema: {
+      body: CreateEventBody,
+      response: replies({ 201: EventDetail }),
+      tags: ['events'],
+      summary: 'Create an event',
+      description: 'Seats by id, general-admission sections by capacity, or both. Problems: 400 VALIDATION_FAILED, 413 PAYLOAD_TOO_LARGE (over 4 MiB).',
+    },
   }, async (request, reply) => {
     const { seats, sections } = request.body
     if (!seats && !sections) throw validationFailed([{ path: 'body', message: 'needs seats, sections or both' }])

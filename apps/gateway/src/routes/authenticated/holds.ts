@@ -1,6 +1,7 @@
 import { Booking, DEFAULT_HOLD_TTL_SECONDS, EventParams, Hold, HoldParams, HoldSeatsBody, HoldView, isUuid } from '@seatline/contracts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { randomUUID } from 'node:crypto'
+import { Type } from 'typebox'
 import { ProblemError } from '../../lib/problem-error.ts'
 import { commandReplies, replies } from '../../lib/reply-schemas.ts'
 import { eventNotFound } from '../public/events.ts'
@@ -13,7 +14,14 @@ const holdRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { events, holds, commands } = app.services
 
   app.post('/v1/events/:eventId/holds', {
-    schema: { params: EventParams, body: HoldSeatsBody, response: commandReplies({ 201: Hold }), tags: ['commands'] },
+    schema: {
+      params: EventParams,
+      body: HoldSeatsBody,
+      response: commandReplies({ 201: Hold }),
+      tags: ['commands'],
+      summary: 'Hold seats for a while',
+      description: 'Problems: 404 EVENT_NOT_FOUND, SEAT_NOT_FOUND; 409 SEATS_UNAVAILABLE.',
+    },
   }, async (request, reply) => {
     const { eventId } = request.params
     if (!isUuid(eventId) || !(await events.exists(eventId))) throw eventNotFound(eventId)
@@ -22,7 +30,7 @@ const holdRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return commands.submit(request, reply, command)
   })
 
-  app.get('/v1/holds/:holdId', { schema: { params: HoldParams, response: replies({ 200: HoldView }), tags: ['holds'] } }, async (request) => {
+  app.get('/v1/holds/:holdId', { schema: { params: HoldParams, response: replies({ 200: HoldView }), tags: ['holds'], summary: 'Read one of my holds', description: 'Problems: 404 HOLD_NOT_FOUND.' } }, async (request) => {
     const { holdId } = request.params
     const hold = isUuid(holdId) ? await holds.findOwned(request.userId, holdId) : undefined
     if (!hold) throw holdNotFound(holdId)
@@ -39,7 +47,13 @@ const holdRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.post('/v1/holds/:holdId/confirm', {
-    schema: { params: HoldParams, response: commandReplies({ 201: Booking }), tags: ['commands'] },
+    schema: {
+      params: HoldParams,
+      response: commandReplies({ 201: Booking }),
+      tags: ['commands'],
+      summary: 'Confirm a hold into a booking',
+      description: 'Problems: 403 NOT_HOLD_OWNER, 404 HOLD_NOT_FOUND, 409 HOLD_NOT_ACTIVE, 410 HOLD_EXPIRED.',
+    },
   }, async (request, reply) => {
     const { holdId } = request.params
     const hold = await ownHold(holdId, request.userId)
@@ -47,7 +61,15 @@ const holdRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return commands.submit(request, reply, command)
   })
 
-  app.delete('/v1/holds/:holdId', { schema: { params: HoldParams, response: commandReplies({}), tags: ['commands'] } }, async (request, reply) => {
+  app.delete('/v1/holds/:holdId', {
+    schema: {
+      params: HoldParams,
+      response: commandReplies({ 204: Type.Null({ description: 'Released; no body' }) }),
+      tags: ['commands'],
+      summary: 'Release a hold',
+      description: 'Answers 204 No Content once released. Problems: 403 NOT_HOLD_OWNER, 404 HOLD_NOT_FOUND, 409 HOLD_NOT_ACTIVE.',
+    },
+  }, async (request, reply) => {
     const { holdId } = request.params
     const hold = await ownHold(holdId, request.userId)
     const command = { type: 'release-hold' as const, requestId: randomUUID(), userId: request.userId, eventId: hold.eventId, holdId, seatIds: hold.seatIds }

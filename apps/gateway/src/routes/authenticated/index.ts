@@ -7,6 +7,10 @@ import requestRoutes from './requests.ts'
 /** Every route in this scope needs a valid token: the check is declared once, here. */
 export default async function authenticatedRoutes (app: FastifyInstance): Promise<void> {
   app.addHook('onRequest', app.authenticate)
+  // And documented once, here: the OpenAPI document marks every route of this scope as needing it.
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, security: [{ bearerAuth: [] }] }
+  })
   await app.register(eventCreation)
   await app.register(bookingRoutes)
   await app.register(holdRoutes)

@@ -12,14 +12,14 @@ export function eventNotFound (eventId: string): ProblemError {
 const eventReads: FastifyPluginAsyncTypebox = async (app) => {
   const { events } = app.services
 
-  app.get('/v1/events', { schema: { querystring: ListEventsQuery, response: replies({ 200: EventPage }), tags: ['events'] } }, async (request) => {
+  app.get('/v1/events', { schema: { querystring: ListEventsQuery, response: replies({ 200: EventPage }), tags: ['events'], summary: 'List events', description: 'Problems: 400 VALIDATION_FAILED (a bad limit or cursor).' } }, async (request) => {
     const after = decodeCursor(request.query.cursor)
     if (after !== undefined && !isUuid(after)) throw validationFailed([{ path: 'querystring/cursor', message: 'is not a cursor this API gave out' }])
     const rows = await events.list(request.query.limit, after)
     return toPage(rows, request.query.limit, (e) => e.id)
   })
 
-  app.get('/v1/events/:eventId', { schema: { params: EventParams, response: replies({ 200: EventDetail }), tags: ['events'] } }, async (request) => {
+  app.get('/v1/events/:eventId', { schema: { params: EventParams, response: replies({ 200: EventDetail }), tags: ['events'], summary: 'Read an event', description: 'Problems: 404 EVENT_NOT_FOUND.' } }, async (request) => {
     const { eventId } = request.params
     const event = isUuid(eventId) ? await events.detail(eventId) : undefined
     if (!event) throw eventNotFound(eventId)
@@ -27,7 +27,14 @@ const eventReads: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/v1/events/:eventId/seats', {
-    schema: { params: EventParams, querystring: ListSeatsQuery, response: replies({ 200: SeatPage }), tags: ['events'] },
+    schema: {
+      params: EventParams,
+      querystring: ListSeatsQuery,
+      response: replies({ 200: SeatPage }),
+      tags: ['events'],
+      summary: 'List an event\'s seats',
+      description: 'Problems: 400 VALIDATION_FAILED, 404 EVENT_NOT_FOUND.',
+    },
   }, async (request) => {
     const { eventId } = request.params
     if (!isUuid(eventId) || !(await events.exists(eventId))) throw eventNotFound(eventId)

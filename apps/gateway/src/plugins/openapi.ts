@@ -1,0 +1,84 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import { PROBLEM_CONTENT_TYPE } from '@seatline/contracts'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+
+type Json = Record<string, any>
+
+const PROBLEM_REF = '#/components/schemas/Problem'
+
+const DESCRIPTIONS: Record<string, string> = {
+  202: 'Not answered within the wait (or asked for with `Prefer: respond-async`): poll the request named in `Location`.',
+  '4XX': 'Refused: a problem (RFC 9457) whose `code` says why. Most routes may also answer 429 RATE_LIMITED, and one that needs a token 401 UNAUTHENTICATED.',
+  '5XX': 'Not answered: a problem whose `code` says why (UNAVAILABLE, OVERLOADED, INTERNAL); try again after `Retry-After`.',
+}
+
+/**
+ * What the route schemas cannot say by themselves: problem replies go out as
+ * application/problem+json (the routes declare them plainly, so that Fastify serializes them
+ * whatever the media type), as one shared Problem schema rather than a copy per reply; and a
+ * parameter with a default is optional, since validation fills the default in.
+ */
+function finish (document: Json): Json {
+  let problem: Json | undefined
+  for (const operations of Object.values<Json>(document.paths ?? {})) {
+    for (const operation of Object.values<Json>(operations)) {
+      for (const parameter of operation.parameters ?? []) {
+        if (parameter.schema?.default !== undefined) parameter.required = false
+      }
+      for (const [status, response] of Object.entries<Json>(operation.responses ?? {})) {
+        if (DESCRIPTIONS[status] && response.description === 'Default Response') response.description = DESCRIPTIONS[status]
+        const schema = response.content?.['application/json']?.schema
+        if (!/^[45]/.test(status) || !schema) continue
+        problem ??= schema
+        const shared = JSON.stringify(schema) === JSON.stringify(problem)
+        response.content = { [PROBLEM_CONTENT_TYPE]: { schema: shared ? { $ref: PROBLEM_REF } : schema } }
+      }
+    }
+  }
+  if (problem) document.components = { ...document.components, schemas: { ...document.components?.schemas, Problem: problem } }
+  return document
+}
+
+/**
+ * The OpenAPI 3.1 document, made from the schemas the routes declare (`GET /docs/json`), and
+ * Swagger UI over it (`GET /docs`). Register before any route: swagger sees only the routes
+ * added after it.
+ */
+async function openapi (app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Seatline',
+        version: '1',
+        description: 'Seat booking that never sells a seat twice and answers every buyer, even in a flash sale. ' +
+          `Every error is ${PROBLEM_CONTENT_TYPE} with a stable \`code\`.`,
+      },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The token from signup or login.' },
+        },
+      },
+      tags: [
+        { name: 'identity', description: 'Sign up and log in for a bearer token' },
+        { name: 'events', description: 'Events, their sections and seat maps' },
+        {
+          name: 'commands',
+          description: 'Bookings, holds and cancellations go through a queue: the reply is the outcome if it comes within the wait, ' +
+            'else 202 and a request to poll (at once with `Prefer: respond-async`). An `Idempotency-Key` header makes a retry safe ' +
+            '(422 IDEMPOTENCY_KEY_REUSED if the key came with another request); 503 OVERLOADED when too many commands wait for the same seats.',
+        },
+        { name: 'bookings', description: 'A buyer\'s bookings' },
+        { name: 'holds', description: 'A buyer\'s holds' },
+        { name: 'operations', description: 'Liveness, readiness and metrics' },
+      ],
+    },
+    transformObject: (document) => 'openapiObject' in document ? finish(document.openapiObject) : document.swaggerObject,
+  })
+  // Its own routes are hidden from the document. No CSP of ours to loosen: the gateway sets none.
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+}
+
+export default fp(openapi, { name: 'openapi' })
