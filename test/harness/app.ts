@@ -51,6 +51,10 @@ async function start (options: AppOptions): Promise<TestApp> {
       REDIS_URL,
       QUEUE_PREFIX: prefix,
       LOG_LEVEL: 'warn',
+      // The pressure guards would measure this whole test process, not a gateway: a test that
+      // wants them sets them.
+      MAX_EVENT_LOOP_DELAY_MS: '0',
+      MAX_HEAP_USED_MB: '0',
       ...options.env,
     })
     const services = await createServices(config)
