@@ -16,6 +16,7 @@ import { coldBigEvent } from './scenarios/cold-big-event.ts'
 import { flashSale } from './scenarios/flash-sale.ts'
 import { generalAdmission } from './scenarios/general-admission.ts'
 import { holdConfirm } from './scenarios/hold-confirm.ts'
+import { stream } from './scenarios/stream.ts'
 import { uniform } from './scenarios/uniform.ts'
 
 let options: BenchOptions
@@ -92,6 +93,9 @@ for (let runNumber = 1; runNumber <= options.runs; runNumber++) {
         break
       case 'hold-confirm':
         report(await withTarget({}, (t) => holdConfirm(t, { connections: sizes.holdConnections, durationS: duration })))
+        break
+      case 'stream':
+        report(await withTarget({}, (t) => stream(t, { subscribers: smoke ? 50 : 2_000, sale: sizes.flash })))
         break
       case 'cold-big-event':
         report(await withTarget({}, (t) => coldBigEvent(t, { connections: sizes.uniformConnections, durationS: duration, config: stackConfig })))

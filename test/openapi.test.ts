@@ -29,20 +29,21 @@ type Call = (method: string, path: string, options?: CallOptions) => Promise<Rep
 
 const DOC_ID = 'https://seatline.test/openapi.json'
 const ZERO = '00000000-0000-4000-8000-000000000000'
-// Prometheus text: documented, but there is no JSON to give a schema for.
-const NOT_JSON = new Set(['GET /metrics'])
+// Prometheus text and an event stream: documented, but there is no JSON to give a schema for.
+const NOT_JSON = new Set(['GET /metrics', 'GET /v1/events/{eventId}/stream'])
 
 const methodsOf = (route: RouteOptions) => [route.method].flat()
 const templateOf = (url: string) => url.replace(/:(\w+)/g, '{$1}')
 const mediaType = (reply: Reply) => reply.headers.get('content-type')?.split(';')[0]?.trim() ?? ''
 
-// Every route as it is added, HEAD and OPTIONS (made by Fastify and CORS) and the UI's own left out.
+// Every route as it is added, HEAD and OPTIONS (made by Fastify and CORS) left out.
 // The harness builds the app itself: the hook goes in where Fastify hands a new instance to
 // instrumentation, before any plugin.
 const served: string[] = []
 function collect ({ fastify }: { fastify: FastifyInstance }) {
   fastify.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/docs')) return
+    // The UI's own, and the pages (hidden on purpose: they are not part of the API).
+    if (route.url.startsWith('/docs') || (route.schema as { hide?: boolean } | undefined)?.hide) return
     for (const method of methodsOf(route)) {
       if (method !== 'HEAD' && method !== 'OPTIONS') served.push(`${method} ${route.url}`)
     }

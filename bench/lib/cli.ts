@@ -12,7 +12,7 @@ export interface BenchOptions {
   runs: number
 }
 
-export const SCENARIOS = ['ceiling', 'baseline', 'uniform', 'flash-sale', 'hold-confirm', 'general-admission', 'cold-big-event', 'scale', 'observability'] as const
+export const SCENARIOS = ['ceiling', 'baseline', 'uniform', 'flash-sale', 'hold-confirm', 'general-admission', 'cold-big-event', 'stream', 'scale', 'observability'] as const
 
 /** Scenarios that start stacks with settings of their own: never against a --target. */
 const OWN_STACKS: string[] = ['baseline', 'ceiling', 'scale', 'observability']

@@ -34,6 +34,13 @@ export function computeRatios (results: ScenarioResult[]): Ratio[] {
     const first = Number(flash.extra?.firstAskerWinsPct)
     ratios.push(ratio('flash-sale first asker wins (%)', first, '>= 99', first >= 99))
   }
+  const live = results.find((r) => r.scenario === 'stream')
+  if (live && flash) {
+    const share = live.throughput / flash.throughput
+    ratios.push(ratio('flash-sale answers/s with live maps / without', share, '>= 0.9', share >= 0.9))
+    const rss = live.rssMb?.gateway ?? 0
+    ratios.push(ratio('gateway RSS with live maps (MB)', rss, '< 200', rss < 200))
+  }
   const cold = find(results, 'cold-big-event')
   if (cold && uniform) {
     const share = cold.throughput / uniform.throughput

@@ -10,6 +10,8 @@ export interface FlashSaleOptions {
   seats: number
   connections: number
   label?: string
+  /** Runs once the event exists, before the first buyer asks (live maps open here). */
+  beforeSale? (eventId: string): Promise<void>
 }
 
 /**
@@ -27,6 +29,7 @@ export async function flashSale (target: Target, options: FlashSaleOptions): Pro
     body: JSON.stringify({ seatIds: [wanted[i]] }),
   }))
 
+  await options.beforeSale?.(event.id)
   const rss = sampleRss(target.pids)
   const started = performance.now()
   const answers = await runCrowd(asks, {

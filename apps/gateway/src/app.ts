@@ -15,6 +15,7 @@ import problemReplies from './plugins/problem-replies.ts'
 import validation from './plugins/validation.ts'
 import authenticatedRoutes from './routes/authenticated/index.ts'
 import authRoutes from './routes/public/auth.ts'
+import eventStream from './routes/public/event-stream.ts'
 import eventReads from './routes/public/events.ts'
 import healthRoutes from './routes/public/health.ts'
 import type { Services } from './services.ts'
@@ -94,6 +95,7 @@ export async function buildApp ({ config, services, logger }: AppOptions): Promi
     await api.register(loadGuards, { config, redis: services.redis })
     await api.register(authRoutes)
     await api.register(eventReads)
+    await api.register(eventStream)
     await api.register(authenticatedRoutes)
   })
   return app

@@ -1,8 +1,9 @@
 import type { Config } from '@seatline/config'
 import { createDb, type Db, poolStats, RequestRecords } from '@seatline/db'
 import { createRegistry, observePool } from '@seatline/metrics'
-import { CommandDispatcher, createFailFastRedis, type RedisClient, watchRedisEpoch } from '@seatline/queue'
+import { CommandDispatcher, createFailFastRedis, type RedisClient, subscribeSeatChanges, watchRedisEpoch } from '@seatline/queue'
 import { KnownUnavailable } from './lib/known-unavailable.ts'
+import { LiveMaps } from './lib/live-maps.ts'
 import { CommandSubmitter } from './lib/submit-command.ts'
 import { BookingsRepository } from './repositories/bookings.ts'
 import { EventsRepository } from './repositories/events.ts'
@@ -26,6 +27,7 @@ export interface Services {
   bookings: BookingsRepository
   requests: RequestRecords
   commands: CommandSubmitter
+  live: LiveMaps
   metrics: MetricsOptions
   close (): Promise<void>
 }
@@ -50,20 +52,26 @@ export async function createServices (config: Config): Promise<Services> {
     dispatcher.recover().catch(() => {}) // Redis away again: the record and the sweeper still hold
   })
   const requests = new RequestRecords(db)
+  const events = new EventsRepository(db)
+  const live = new LiveMaps({ source: events })
+  const seatChanges = await subscribeSeatChanges(config, config.queuePrefix, { onNotices: (n) => live.notice(n), onGap: () => live.gap() })
   const registry = createRegistry('gateway')
   observePool(registry, () => poolStats(db))
   return {
     db,
     redis,
     users: new UsersRepository(db),
-    events: new EventsRepository(db),
+    events,
     holds: new HoldsRepository(db),
     bookings: new BookingsRepository(db),
     requests,
     commands: new CommandSubmitter({ dispatcher, records: requests, unavailable, waitMs: config.bookingWaitMs }),
+    live,
     metrics: { registry, jobCounts: () => dispatcher.jobCounts() },
     async close () {
       epoch.stop()
+      live.close()
+      await seatChanges.close()
       await dispatcher.close()
       await redis.quit().catch(() => {})
       await db.destroy()

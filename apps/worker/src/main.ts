@@ -2,7 +2,7 @@ import { exitOnStartupFailure, loadConfigOrExit, logOptions } from '@seatline/co
 import { createDb, poolStats, prepareDatabase, RequestRecords } from '@seatline/db'
 import { ResourceLocks } from '@seatline/lock'
 import { createRegistry, observePool, serveMetrics } from '@seatline/metrics'
-import { assertRedisReachable, createBlockingRedis, startPartitionWorkers, watchRedisEpoch } from '@seatline/queue'
+import { assertRedisReachable, changesOf, createBlockingRedis, publishSeatChanges, type SeatChangeNotice, startPartitionWorkers, watchRedisEpoch } from '@seatline/queue'
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
 import { JobObserver } from './job-observer.ts'
@@ -26,6 +26,10 @@ redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'))
 const records = new RequestRecords(db)
 // A seat lock lives as long as a job lock: a dead worker's seats come free as its job does.
 const locks = new ResourceLocks(redis, { prefix: config.queuePrefix, ttlMs: config.jobLockMs })
+// Live seat maps learn what a commit changed; a lost message is noticed by the gateways.
+const announce = (notices: SeatChangeNotice[]) => {
+  publishSeatChanges(redis, config.queuePrefix, notices).catch((err: unknown) => log.warn({ err }, 'could not announce seat changes'))
+}
 const registry = createRegistry('worker')
 observePool(registry, () => poolStats(db))
 const jobs = new JobObserver(registry, log)
@@ -37,7 +41,11 @@ const partitions = await startPartitionWorkers({
   partitions: config.queuePartitions,
   lockMs: config.jobLockMs,
   stalledCheckMs: config.stalledCheckMs,
-  process: (commands, job) => jobs.run(commands, job, () => runCommands(context, commands)),
+  process: (commands, job) => jobs.run(commands, job, async () => {
+    const results = await runCommands(context, commands)
+    announce(changesOf(commands, results))
+    return results
+  }),
   onStalled: (partition) => jobs.stalled(partition),
   onFailed: (commands, error, final) => {
     jobs.failed(commands, error, final)
@@ -48,7 +56,18 @@ const partitions = await startPartitionWorkers({
     }
   },
 })
-const maintenance = await startMaintenance({ redis, prefix: config.queuePrefix, db, records, partitionQueues: partitions.queues, log })
+const maintenance = await startMaintenance({
+  redis,
+  prefix: config.queuePrefix,
+  db,
+  records,
+  partitionQueues: partitions.queues,
+  log,
+  onSwept: async (seats) => {
+    const byEvent = Map.groupBy(seats, (s) => s.eventId)
+    announce([...byEvent].map(([eventId, list]) => ({ eventId, seatIds: list.map((s) => s.seatId), sectionIds: [] })))
+  },
+})
 const epoch = watchRedisEpoch(redis, config.queuePrefix, () => {
   log.warn('redis lost its data: restoring queue settings and sending pending requests again')
   Promise.all([partitions.restoreSettings(), maintenance.restore()])

@@ -16,6 +16,12 @@ export const CreateEventBody = Type.Object({
 }, { additionalProperties: false })
 export type CreateEventBody = Type.Static<typeof CreateEventBody>
 
+/**
+ * Grows with every change of a seat or section (a seat's hold expiring included): a live map
+ * merging the stream with a list read keeps, per seat, the higher version.
+ */
+export const Version = Type.Integer({ minimum: 0, description: 'grows with every change; keep the higher' })
+
 export const SeatStatus = Type.Union([Type.Literal('available'), Type.Literal('held'), Type.Literal('booked')])
 export type SeatStatus = Type.Static<typeof SeatStatus>
 
@@ -25,6 +31,7 @@ export const Section = Type.Object({
   capacity: Type.Integer(),
   remaining: Type.Integer(),
   priceCents: Type.Union([Type.Integer(), Type.Null()]),
+  version: Version,
 })
 export type Section = Type.Static<typeof Section>
 
@@ -34,6 +41,7 @@ export const SeatCounts = Type.Object({
   held: Type.Integer(),
   booked: Type.Integer(),
 })
+export type SeatCounts = Type.Static<typeof SeatCounts>
 
 export const EventDetail = Type.Object({
   id: Uuid,
@@ -66,6 +74,7 @@ export const SeatView = Type.Object({
   seatId: Type.String(),
   status: SeatStatus,
   holdExpiresAt: Type.Optional(Timestamp),
+  version: Version,
 })
 export type SeatView = Type.Static<typeof SeatView>
 

@@ -43,7 +43,7 @@ export interface SeatsTable {
   fence: Fence
 }
 
-/** The `seat_states` view: seats as every reader sees them (migration T03 defines the rule). */
+/** The `seat_states` view: seats as every reader sees them (migration T03 defines the rule, T06 the version). */
 export interface SeatStatesView {
   event_id: string
   seat_id: string
@@ -57,6 +57,8 @@ export interface SeatStatesView {
   fence: string
   /** The seat's entry in a SEATS_UNAVAILABLE refusal; null when available. */
   refusal: { seatId: string, status: 'held' | 'booked', retryAfterSeconds?: number } | null
+  /** Grows with every change of the seat, its hold expiring included (migration T06). */
+  version: string
 }
 
 export interface HoldsTable {

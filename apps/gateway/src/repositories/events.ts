@@ -1,4 +1,4 @@
-import type { CreateEventBody, EventDetail, EventSummary, SeatStatus, SeatView } from '@seatline/contracts'
+import type { CreateEventBody, EventDetail, EventSummary, SeatChange, SeatCounts, SeatStatus, SeatView, SectionChange } from '@seatline/contracts'
 import type { Db } from '@seatline/db'
 import { sql } from 'kysely'
 
@@ -43,13 +43,8 @@ export class EventsRepository {
       .where('id', '=', eventId).executeTakeFirst()
     if (!event) return undefined
     const [counts, sections] = await Promise.all([
-      sql<{ total: number, available: number, held: number, booked: number }>`
-        select count(*)::int as total,
-               count(*) filter (where status = 'available')::int as available,
-               count(*) filter (where status = 'held')::int as held,
-               count(*) filter (where status = 'booked')::int as booked
-          from seat_states where event_id = ${eventId}`.execute(this.#db),
-      this.#db.selectFrom('sections').select(['id', 'name', 'capacity', 'remaining', 'price_cents'])
+      this.counts(eventId),
+      this.#db.selectFrom('sections').select(['id', 'name', 'capacity', 'remaining', 'price_cents', 'fence'])
         .where('event_id', '=', eventId).orderBy('name').orderBy('id').execute(),
     ])
     return {
@@ -57,9 +52,36 @@ export class EventsRepository {
       name: event.name,
       startsAt: event.starts_at?.toISOString() ?? null,
       createdAt: event.created_at.toISOString(),
-      seats: counts.rows[0]!,
-      sections: sections.map((s) => ({ id: s.id, name: s.name, capacity: s.capacity, remaining: s.remaining, priceCents: s.price_cents })),
+      seats: counts,
+      sections: sections.map((s) => ({ id: s.id, name: s.name, capacity: s.capacity, remaining: s.remaining, priceCents: s.price_cents, version: Number(s.fence) })),
     }
+  }
+
+  async counts (eventId: string): Promise<SeatCounts> {
+    const { rows } = await sql<SeatCounts>`
+      select count(*)::int as total,
+             count(*) filter (where status = 'available')::int as available,
+             count(*) filter (where status = 'held')::int as held,
+             count(*) filter (where status = 'booked')::int as booked
+        from seat_states where event_id = ${eventId}`.execute(this.#db)
+    return rows[0]!
+  }
+
+  /** These seats as they are now, with their versions: what a live map is sent. */
+  async seatChanges (eventId: string, seatIds: readonly string[]): Promise<SeatChange[]> {
+    if (seatIds.length === 0) return []
+    const rows = await this.#db.selectFrom('seat_states').select(['seat_id', 'status', 'hold_expires_at', 'version'])
+      .where('event_id', '=', eventId).where('seat_id', '=', (eb) => eb.fn.any(eb.val([...seatIds])))
+      .execute()
+    return rows.map(seatView)
+  }
+
+  /** These sections' remaining places now, with their versions. */
+  async sectionChanges (eventId: string, sectionIds: readonly string[]): Promise<SectionChange[]> {
+    if (sectionIds.length === 0) return []
+    const rows = await this.#db.selectFrom('sections').select(['id', 'remaining', 'fence'])
+      .where('event_id', '=', eventId).where('id', 'in', [...sectionIds]).execute()
+    return rows.map((r) => ({ sectionId: r.id, remaining: r.remaining, version: Number(r.fence) }))
   }
 
   /** Newest first; the cursor is the last event's id, compared at the database's full precision. */
@@ -78,13 +100,16 @@ export class EventsRepository {
 
   /** Seats in id order, as `seat_states` shows them: an expired hold reads as available. */
   async seats (eventId: string, status: SeatStatus | undefined, limit: number, after: string | undefined): Promise<SeatView[]> {
-    let query = this.#db.selectFrom('seat_states').select(['seat_id', 'status', 'hold_expires_at'])
+    let query = this.#db.selectFrom('seat_states').select(['seat_id', 'status', 'hold_expires_at', 'version'])
       .where('event_id', '=', eventId).where('seat_id', '>', after ?? '')
       .orderBy('seat_id').limit(limit + 1)
     if (status) query = query.where('status', '=', status)
-    const rows = await query.execute()
-    return rows.map((r) => r.hold_expires_at
-      ? { seatId: r.seat_id, status: r.status, holdExpiresAt: r.hold_expires_at.toISOString() }
-      : { seatId: r.seat_id, status: r.status })
+    return (await query.execute()).map(seatView)
   }
+}
+
+function seatView (r: { seat_id: string, status: SeatStatus, hold_expires_at: Date | null, version: string }): SeatView {
+  const view: SeatView = { seatId: r.seat_id, status: r.status, version: Number(r.version) }
+  if (r.hold_expires_at) view.holdExpiresAt = r.hold_expires_at.toISOString()
+  return view
 }

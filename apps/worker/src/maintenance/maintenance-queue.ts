@@ -3,7 +3,7 @@ import type { RedisClient } from '@seatline/queue'
 import { Queue, Worker } from 'bullmq'
 import type { Logger } from 'pino'
 import { requeueLostRequests } from './requeue-lost-requests.ts'
-import { sweepExpiredHolds } from './sweep-expired-holds.ts'
+import { sweepExpiredHolds, type SweptSeat } from './sweep-expired-holds.ts'
 
 const QUEUE = '{maintenance}'
 const EVERY_MS = 5_000
@@ -17,6 +17,8 @@ export interface MaintenanceOptions {
   records: RequestRecords
   partitionQueues: Queue[]
   log: Logger
+  /** Told the seats each sweep tidied, once committed. */
+  onSwept? (seats: SweptSeat[]): Promise<void>
 }
 
 export interface Maintenance {
@@ -29,7 +31,7 @@ export interface Maintenance {
  * Background upkeep as BullMQ job schedulers rather than timers: however many worker processes
  * run, each tick runs once, on one of them, and survives any one process stopping.
  */
-export async function startMaintenance ({ redis, prefix, db, records, partitionQueues, log }: MaintenanceOptions): Promise<Maintenance> {
+export async function startMaintenance ({ redis, prefix, db, records, partitionQueues, log, onSwept }: MaintenanceOptions): Promise<Maintenance> {
   const queue = new Queue(QUEUE, { connection: redis, prefix })
   const schedule = async () => {
     await queue.setGlobalConcurrency(1)
@@ -47,8 +49,11 @@ export async function startMaintenance ({ redis, prefix, db, records, partitionQ
   const worker = new Worker(QUEUE, async (job) => {
     if (job.name === 'requeue-lost-requests') return { requeued: await requeue(LOST_AFTER_MS) }
     const swept = await sweepExpiredHolds(db)
-    if (swept > 0) log.info({ swept }, 'tidied expired holds')
-    return { swept }
+    if (swept.length > 0) {
+      log.info({ swept: swept.length }, 'tidied expired holds')
+      await onSwept?.(swept)
+    }
+    return { swept: swept.length }
   }, { connection: redis, prefix, concurrency: 1, runRetryDelay: 500 })
   worker.on('error', (err) => log.warn({ err }, 'maintenance worker error'))
   return {

@@ -1,0 +1,51 @@
+import { EventParams, isUuid } from '@seatline/contracts'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { replies } from '../../lib/reply-schemas.ts'
+import { eventNotFound } from './events.ts'
+
+/** Past this much unsent output a client is taken to have stopped reading. */
+const MAX_BUFFERED_BYTES = 1_000_000
+
+/** `GET /v1/events/:eventId/stream`: the event's live seat map, as Server-Sent Events. */
+const eventStream: FastifyPluginAsyncTypebox = async (app) => {
+  const { events, live } = app.services
+
+  app.get('/v1/events/:eventId/stream', {
+    schema: {
+      params: EventParams,
+      response: replies({}),
+      tags: ['events'],
+      summary: 'Follow an event\'s seat map live',
+      description: 'text/event-stream of `seats`, `sections`, `counts` and `reset` messages, each with an id to resume from ' +
+        '(Last-Event-ID). Open it, then read the seat list; per seat keep the higher version. Problems (before the stream): 404 EVENT_NOT_FOUND.',
+    },
+  }, async (request, reply) => {
+    const { eventId } = request.params
+    if (!isUuid(eventId) || !(await events.exists(eventId))) throw eventNotFound(eventId)
+    const lastEventId = request.headers['last-event-id']
+    reply.hijack()
+    const res = reply.raw
+    res.writeHead(200, {
+      ...reply.getHeaders() as Record<string, string>,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      // Proxies (nginx) must pass each message on as it comes.
+      'x-accel-buffering': 'no',
+    })
+    res.socket?.setNoDelay(true)
+    const unsubscribe = live.subscribe(eventId, typeof lastEventId === 'string' ? lastEventId : undefined, {
+      write: (chunk) => {
+        res.write(chunk)
+        return res.writableLength < MAX_BUFFERED_BYTES
+      },
+      end: () => { res.end() },
+    })
+    request.raw.once('close', unsubscribe)
+  })
+
+  // Open streams would hold the server open: end them, and clients reconnect elsewhere.
+  app.addHook('preClose', async () => { live.close() })
+}
+
+export default eventStream

@@ -1,0 +1,114 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { SeatChange, SectionChange } from '@seatline/contracts'
+import t from 'tap'
+import { LiveMaps, type LiveMapSource } from '../apps/gateway/src/lib/live-maps.ts'
+
+/** The seats as a database would hold them, in memory: the LiveMaps' only input besides notices. */
+function memorySource () {
+  const seats = new Map<string, SeatChange>()
+  const reads: string[][] = []
+  const source: LiveMapSource = {
+    async seatChanges (_eventId, seatIds) {
+      reads.push([...seatIds])
+      return seatIds.flatMap((id) => (seats.has(id) ? [seats.get(id)!] : []))
+    },
+    async sectionChanges (): Promise<SectionChange[]> { return [] },
+    async counts () { return { total: seats.size, available: 0, held: 0, booked: seats.size } },
+  }
+  return { seats, reads, source }
+}
+
+function subscriber () {
+  const frames: string[] = []
+  let ended = false
+  return {
+    frames,
+    get ended () { return ended },
+    messages: () => frames.flatMap((f) => {
+      const event = /^event: (\w+)$/m.exec(f)?.[1]
+      const id = /^id: (\S+)$/m.exec(f)?.[1]
+      const data = /^data: (.*)$/m.exec(f)?.[1]
+      return event ? [{ event, id: id!, data: JSON.parse(data!) }] : []
+    }),
+    write (chunk: string) { frames.push(chunk); return true },
+    end () { ended = true },
+  }
+}
+
+t.test('changes noticed within one flush go out as one message, read once', async (t) => {
+  const { seats, reads, source } = memorySource()
+  const live = new LiveMaps({ source, flushMs: 30, countsMs: 0 })
+  t.teardown(() => live.close())
+  const client = subscriber()
+  live.subscribe('e1', undefined, client)
+  for (let i = 1; i <= 50; i++) {
+    seats.set(`S${i}`, { seatId: `S${i}`, status: 'booked', version: i })
+    live.notice([{ eventId: 'e1', seatIds: [`S${i}`], sectionIds: [] }])
+  }
+  live.notice([{ eventId: 'other', seatIds: ['S1'], sectionIds: [] }])
+  await sleep(100)
+  const messages = client.messages()
+  t.same(messages.map((m) => m.event), ['seats', 'counts'], 'one seats message and the counts')
+  t.equal(messages[0]!.data.changes.length, 50, 'with all 50 changes')
+  t.equal(reads.length, 1, 'read in one query')
+})
+
+t.test('a client resuming with Last-Event-ID gets what it missed; anything unknown is a reset', async (t) => {
+  const { seats, source } = memorySource()
+  const live = new LiveMaps({ source, flushMs: 10 })
+  t.teardown(() => live.close())
+  const first = subscriber()
+  const stop = live.subscribe('e1', undefined, first)
+  seats.set('A1', { seatId: 'A1', status: 'held', holdExpiresAt: new Date(Date.now() + 60_000).toISOString(), version: 2 })
+  live.notice([{ eventId: 'e1', seatIds: ['A1'], sectionIds: [] }])
+  await sleep(50)
+  const lastSeen = first.messages().at(-1)!.id
+  stop()
+
+  seats.set('A2', { seatId: 'A2', status: 'booked', version: 4 })
+  live.notice([{ eventId: 'e1', seatIds: ['A2'], sectionIds: [] }])
+  await sleep(50)
+
+  const resumed = subscriber()
+  live.subscribe('e1', lastSeen, resumed)
+  t.same(resumed.messages().filter((m) => m.event === 'seats').map((m) => m.data.changes.map((c: SeatChange) => c.seatId)), [['A2']],
+    'the resumed client gets the change it missed, and only that')
+
+  const stranger = subscriber()
+  live.subscribe('e1', 'another-gateway.7', stranger)
+  t.same(stranger.messages().map((m) => m.event), ['reset'], 'an id from elsewhere: start over')
+
+  const watcher = subscriber()
+  live.subscribe('e1', undefined, watcher)
+  live.gap()
+  t.same(watcher.messages().map((m) => m.event), ['reset'], 'announcements lost: every client starts over')
+  const afterGap = subscriber()
+  live.subscribe('e1', lastSeen, afterGap)
+  t.same(afterGap.messages().map((m) => m.event), ['reset'], 'and nobody resumes across the gap')
+})
+
+t.test('a hold is read again when it expires; a client that stops reading is let go; quiet streams get heartbeats', async (t) => {
+  const { seats, reads, source } = memorySource()
+  const live = new LiveMaps({ source, flushMs: 10, heartbeatMs: 40 })
+  t.teardown(() => live.close())
+  const client = subscriber()
+  live.subscribe('e1', undefined, client)
+  seats.set('H1', { seatId: 'H1', status: 'held', holdExpiresAt: new Date(Date.now() + 300).toISOString(), version: 10 })
+  live.notice([{ eventId: 'e1', seatIds: ['H1'], sectionIds: [] }])
+  await sleep(100)
+  seats.set('H1', { seatId: 'H1', status: 'available', version: 11 })
+  await sleep(400)
+  t.ok(reads.filter((r) => r.includes('H1')).length >= 2, 'read again at its expiry')
+  t.match(client.messages().filter((m) => m.event === 'seats').at(-1)!.data.changes, [{ seatId: 'H1', status: 'available', version: 11 }])
+  t.ok(client.frames.some((f) => f.startsWith(': keep-alive')), 'heartbeat comments')
+
+  const stuck = { ...subscriber(), write: () => false }
+  let stuckEnded = false
+  stuck.end = () => { stuckEnded = true }
+  live.subscribe('e1', undefined, stuck)
+  seats.set('H2', { seatId: 'H2', status: 'booked', version: 12 })
+  live.notice([{ eventId: 'e1', seatIds: ['H2'], sectionIds: [] }])
+  await sleep(50)
+  t.ok(stuckEnded, 'a client whose buffer is full is ended, to resume later')
+  t.notOk(client.ended, 'the others go on')
+})
