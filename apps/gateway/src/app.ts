@@ -1,8 +1,8 @@
 import cors from '@fastify/cors'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { type Config, logOptions } from '@seatline/config'
+import { type Config, createLogger } from '@seatline/config'
 import { makeProblem, PROBLEM_CONTENT_TYPE } from '@seatline/contracts'
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import { randomUUID } from 'node:crypto'
 import { nulPath } from './lib/nul-strings.ts'
 import { validationFailed } from './lib/problem-error.ts'
@@ -31,7 +31,7 @@ export interface AppOptions {
 /** The gateway as a Fastify instance, ready to listen or to be injected into. */
 export async function buildApp ({ config, services, logger }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger ?? logOptions(config, 'gateway'),
+    ...(logger === undefined ? { loggerInstance: createLogger(config, 'gateway') as FastifyBaseLogger } : { logger }),
     disableRequestLogging: true,
     bodyLimit: 64 * 1024,
     requestIdHeader: false,

@@ -1,16 +1,15 @@
-import { exitOnStartupFailure, loadConfigOrExit, logOptions } from '@seatline/config'
+import { createLogger, exitOnStartupFailure, loadConfigOrExit } from '@seatline/config'
 import { createDb, poolStats, prepareDatabase, RequestRecords } from '@seatline/db'
 import { ResourceLocks } from '@seatline/lock'
 import { createRegistry, observePool, serveMetrics } from '@seatline/metrics'
 import { assertRedisReachable, changesOf, createBlockingRedis, publishSeatChanges, type SeatChangeNotice, startPartitionWorkers, watchRedisEpoch } from '@seatline/queue'
 import closeWithGrace from 'close-with-grace'
-import pino from 'pino'
 import { JobObserver } from './job-observer.ts'
 import { startMaintenance } from './maintenance/maintenance-queue.ts'
 import { runCommands } from './run-commands.ts'
 
 const config = loadConfigOrExit()
-const log = pino(logOptions(config, 'worker'))
+const log = createLogger(config, 'worker')
 const db = createDb(config.databaseUrl, { max: config.queuePartitions + 2, applicationName: 'seatline-worker' })
 
 try {
