@@ -7,6 +7,7 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 COPY apps/gateway/package.json apps/gateway/
 COPY apps/worker/package.json apps/worker/
+COPY apps/web/package.json apps/web/
 COPY packages/config/package.json packages/config/
 COPY packages/contracts/package.json packages/contracts/
 COPY packages/db/package.json packages/db/

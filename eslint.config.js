@@ -1,3 +1,4 @@
+import globals from 'globals'
 import neostandard from 'neostandard'
 
 export default [
@@ -10,5 +11,10 @@ export default [
       // TypeBox's idiom: a schema const and its static type share one name.
       '@typescript-eslint/no-redeclare': 'off',
     },
+  },
+  {
+    // The web app's client code runs in the browser.
+    files: ['apps/web/client/**'],
+    languageOptions: { globals: globals.browser },
   },
 ]

@@ -24,8 +24,8 @@ function clientMap (client: LiveMapClient) {
   return {
     seats: [...client.seats.values()].sort((a, b) => (a.seatId < b.seatId ? -1 : 1))
       .map((s) => ({ seatId: s.seatId, status: s.status, holdExpiresAt: s.holdExpiresAt, version: s.version })),
-    sections: [...client.sections.values()].sort((a, b) => (a.sectionId < b.sectionId ? -1 : 1))
-      .map((s) => ({ sectionId: s.sectionId, remaining: s.remaining })),
+    sections: [...client.sections.values()].sort((a, b) => (a.id < b.id ? -1 : 1))
+      .map((s) => ({ sectionId: s.id, remaining: s.remaining })),
   }
 }
 

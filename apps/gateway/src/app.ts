@@ -13,6 +13,7 @@ import metrics from './plugins/metrics.ts'
 import openapi from './plugins/openapi.ts'
 import problemReplies from './plugins/problem-replies.ts'
 import validation from './plugins/validation.ts'
+import webApp from './plugins/web-app.ts'
 import authenticatedRoutes from './routes/authenticated/index.ts'
 import authRoutes from './routes/public/auth.ts'
 import eventStream from './routes/public/event-stream.ts'
@@ -91,6 +92,8 @@ export async function buildApp ({ config, services, logger }: AppOptions): Promi
   await app.register(accessLog)
   if (config.metrics) await app.register(metrics, services.metrics)
   await app.register(healthRoutes)
+  // The pages (GET /, /organiser, /app/*): outside the load guards and auth, like health.
+  await app.register(webApp)
   await app.register(async (api) => {
     await api.register(loadGuards, { config, redis: services.redis })
     await api.register(authRoutes)
