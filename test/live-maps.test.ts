@@ -24,13 +24,14 @@ function subscriber () {
   return {
     frames,
     get ended () { return ended },
-    messages: () => frames.flatMap((f) => {
+    // A write may carry several messages (one write per flush): split them.
+    messages: () => frames.join('').split('\n\n').flatMap((f) => {
       const event = /^event: (\w+)$/m.exec(f)?.[1]
       const id = /^id: (\S+)$/m.exec(f)?.[1]
       const data = /^data: (.*)$/m.exec(f)?.[1]
       return event ? [{ event, id: id!, data: JSON.parse(data!) }] : []
     }),
-    write (chunk: string) { frames.push(chunk); return true },
+    write (chunk: string | Buffer) { frames.push(chunk.toString()); return true },
     end () { ended = true },
   }
 }

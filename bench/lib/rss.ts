@@ -29,3 +29,14 @@ export function sampleRss (pids: { gateway: number[], worker: number[] }, everyM
     },
   }
 }
+
+/** CPU seconds (user + system) a process has used so far, from /proc; 0 when unreadable. */
+export async function cpuSeconds (pid: number): Promise<number> {
+  try {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ')
+    // utime and stime, in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return 0
+  }
+}

@@ -1,7 +1,7 @@
 import { audit, auditSeatBookings, bookingIdOf, check } from '../lib/audit.ts'
 import { runCrowd, type Ask } from '../lib/crowd.ts'
 import type { ScenarioResult } from '../lib/result-types.ts'
-import { sampleRss } from '../lib/rss.ts'
+import { cpuSeconds, sampleRss } from '../lib/rss.ts'
 import { percentile, statusCounts } from '../lib/stats.ts'
 import { createEvent, seatNames, type Target } from '../lib/target.ts'
 
@@ -31,6 +31,9 @@ export async function flashSale (target: Target, options: FlashSaleOptions): Pro
 
   await options.beforeSale?.(event.id)
   const rss = sampleRss(target.pids)
+  // Where the sale's CPU went: the gateway, and this process (the buyers, and any live maps).
+  const gatewayCpu = await cpuSeconds(target.pids.gateway[0] ?? 0)
+  const benchCpu = process.cpuUsage()
   const started = performance.now()
   const answers = await runCrowd(asks, {
     url: target.url,
@@ -41,6 +44,9 @@ export async function flashSale (target: Target, options: FlashSaleOptions): Pro
   const elapsedMs = performance.now() - started
   process.stderr.write('\n')
   const rssMb = await rss.stop()
+  const gatewayCpuS = Math.round(((await cpuSeconds(target.pids.gateway[0] ?? 0)) - gatewayCpu) * 10) / 10
+  const benchUsage = process.cpuUsage(benchCpu)
+  const benchCpuS = Math.round((benchUsage.user + benchUsage.system) / 100_000) / 10
 
   const created = answers.flatMap((a) => (a.status === 201 ? [bookingIdOf(a.body)!] : []))
   const definitive = answers.filter((a) => a.status === 201 || a.status === 409).length
@@ -86,6 +92,8 @@ export async function flashSale (target: Target, options: FlashSaleOptions): Pro
       oversold,
       seatsSold: created.length,
       firstAskerWinsPct: Math.round(firstAskerWinsPct * 10) / 10,
+      gatewayCpuS,
+      benchCpuS,
       attemptsPerBuyer: Math.round((answers.reduce((n, a) => n + a.attempts, 0) / options.buyers) * 100) / 100,
     },
     rssMb,

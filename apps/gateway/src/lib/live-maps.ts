@@ -11,7 +11,7 @@ export interface LiveMapSource {
 
 /** One open stream: `write` returns false when the client has stopped reading. */
 export interface LiveSubscriber {
-  write (chunk: string): boolean
+  write (chunk: string | Buffer): boolean
   end (): void
 }
 
@@ -33,7 +33,8 @@ const HISTORY_BYTES = 1_000_000
 /** A hold read as still held just past its expiry (the clocks differ a little) is read again. */
 const EXPIRY_RECHECK_MS = 200
 
-interface Frame { seq: number, at: number, text: string }
+/** A message as sent: encoded once, written to every client of the event as the same bytes. */
+interface Frame { seq: number, at: number, bytes: Buffer }
 
 /** One event's live map: who listens, what changed since the last flush, what was sent. */
 interface Feed {
@@ -70,7 +71,7 @@ export class LiveMaps {
   readonly #sweeper: NodeJS.Timeout
 
   constructor (options: LiveMapsOptions) {
-    this.#options = { flushMs: 100, countsMs: 1_000, historyMs: 60_000, heartbeatMs: 15_000, ...options }
+    this.#options = { flushMs: 200, countsMs: 1_000, historyMs: 60_000, heartbeatMs: 15_000, ...options }
     this.#heartbeat = setInterval(() => this.#beat(), this.#options.heartbeatMs).unref()
     this.#sweeper = setInterval(() => this.#forgetIdle(), this.#options.historyMs).unref()
   }
@@ -151,10 +152,10 @@ export class LiveMaps {
     const [boot, seqText] = lastEventId.split('.')
     const seq = Number(seqText)
     if (boot !== this.#boot || !Number.isInteger(seq) || seq < feed.floor) {
-      subscriber.write(this.#frame('reset', { eventId: feed.eventId }).text)
+      subscriber.write(this.#frame('reset', { eventId: feed.eventId }).bytes)
       return
     }
-    for (const frame of feed.history) if (frame.seq > seq) subscriber.write(frame.text)
+    for (const frame of feed.history) if (frame.seq > seq) subscriber.write(frame.bytes)
   }
 
   #schedule (feed: Feed): void {
@@ -180,14 +181,17 @@ export class LiveMaps {
         source.sectionChanges(feed.eventId, sections),
         counts ? source.counts(feed.eventId) : undefined,
       ])
+      const frames: Frame[] = []
       for (let i = 0; i < seatChanges.length; i += SEATS_PER_MESSAGE) {
-        this.#send(feed, 'seats', { eventId: feed.eventId, changes: seatChanges.slice(i, i + SEATS_PER_MESSAGE) })
+        frames.push(this.#record(feed, 'seats', { eventId: feed.eventId, changes: seatChanges.slice(i, i + SEATS_PER_MESSAGE) }))
       }
-      if (sectionChanges.length) this.#send(feed, 'sections', { eventId: feed.eventId, changes: sectionChanges })
+      if (sectionChanges.length) frames.push(this.#record(feed, 'sections', { eventId: feed.eventId, changes: sectionChanges }))
       if (seatCounts) {
         feed.countsAt = Date.now()
-        this.#send(feed, 'counts', { eventId: feed.eventId, seats: seatCounts })
+        frames.push(this.#record(feed, 'counts', { eventId: feed.eventId, seats: seatCounts }))
       }
+      // One write per client per flush, of bytes shared by every client.
+      if (frames.length) this.#deliver(feed, frames.length === 1 ? frames[0]!.bytes : Buffer.concat(frames.map((f) => f.bytes)))
       for (const change of seatChanges) if (change.holdExpiresAt) this.#watchExpiry(feed, change.seatId, change.holdExpiresAt)
     } catch (error) {
       // Not sent: try again with the next tick, whatever else has changed by then.
@@ -213,22 +217,31 @@ export class LiveMaps {
 
   #frame<E extends LiveEventName> (event: E, data: LiveMessages[E]): Frame {
     const seq = ++this.#seq
-    return { seq, at: Date.now(), text: `id: ${this.#boot}.${seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n` }
+    return { seq, at: Date.now(), bytes: Buffer.from(`id: ${this.#boot}.${seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`) }
   }
 
   #send<E extends LiveEventName> (feed: Feed, event: E, data: LiveMessages[E]): void {
+    this.#deliver(feed, this.#record(feed, event, data).bytes)
+  }
+
+  /** Keeps a message for clients that will resume; returns it, to be delivered. */
+  #record<E extends LiveEventName> (feed: Feed, event: E, data: LiveMessages[E]): Frame {
     const frame = this.#frame(event, data)
     feed.history.push(frame)
-    feed.historyBytes += frame.text.length
+    feed.historyBytes += frame.bytes.length
     const keepFrom = Date.now() - this.#options.historyMs
     while (feed.history.length && (feed.history[0]!.at < keepFrom || feed.historyBytes > HISTORY_BYTES)) {
       const dropped = feed.history.shift()!
-      feed.historyBytes -= dropped.text.length
+      feed.historyBytes -= dropped.bytes.length
       feed.floor = dropped.seq
     }
+    return frame
+  }
+
+  #deliver (feed: Feed, bytes: Buffer): void {
     for (const subscriber of feed.subscribers) {
       // A client that stopped reading is let go: it reconnects and resumes, or starts over.
-      if (!subscriber.write(frame.text)) {
+      if (!subscriber.write(bytes)) {
         feed.subscribers.delete(subscriber)
         subscriber.end()
       }
