@@ -1,45 +1,53 @@
 import { randomUUID } from 'node:crypto'
-import { createDb } from '@seatline/db'
 import { sql } from 'kysely'
+import pg from 'pg'
 import t from 'tap'
+import { EventsRepository } from '../apps/gateway/src/repositories/events.ts'
 import { freshDatabase } from './helpers/stack.ts'
 
 /**
- * A long-lived worker connection books on a small event first, then on an event far bigger
- * than any the tables held when its statements were planned. A plan cached for the tiny table
- * (a sequential scan) must not follow it to the big one: each booking reads its seats by key.
+ * A long-lived worker connection books on a small event first; then an event far bigger than
+ * anything the statistics knew is created through the API's own repository. The booking on it
+ * must find its seat by the whole key (event and seat), not read through every seat of the
+ * event: that was 100 ms a booking instead of 1–7, until autovacuum's analyze happened to run.
+ * The plans are read from auto_explain, on the warm connection itself.
  */
-t.test('a warm connection books a seat of a newly created big event by index, not by scanning every seat', async (t) => {
+t.test('a warm connection books a seat of a newly created big event by its key', async (t) => {
   const database = await freshDatabase()
   t.teardown(() => database.drop())
-  // One connection, as a worker's is: its plpgsql statements keep their plans between calls.
-  const db = createDb(database.url, { max: 1 })
-  t.teardown(() => db.destroy())
-  // Autovacuum's analyze would repair the plan some time later, when it happens to run.
+  const { db } = database
+  // Autovacuum's analyze would repair the statistics some time later, when it happens to run.
   await sql`alter table seats set (autovacuum_enabled = false)`.execute(db)
-
+  const events = new EventsRepository(db)
   const user = await db.insertInto('users').values({ email: `${randomUUID()}@example.com`, password_hash: 'x' }).returning('id').executeTakeFirstOrThrow()
-  const event = async (name: string, seats: number) => {
-    const row = await db.insertInto('events').values({ name, created_by: user.id }).returning('id').executeTakeFirstOrThrow()
-    await sql`insert into seats (event_id, seat_id) select ${row.id}, 'S' || g from generate_series(1, ${seats}) g`.execute(db)
-    return row.id
-  }
-  const book = (eventId: string, seat: string) => sql<{ result: any }>`
-    select seatline_book_seats(${JSON.stringify({ type: 'book-seats', requestId: randomUUID(), userId: user.id, eventId, seatIds: [seat] })}::jsonb, 1) as result`
+  const seats = (n: number) => Array.from({ length: n }, (_, i) => `S${i + 1}`)
 
-  const small = await event('Small', 20)
+  const small = await events.create(user.id, { name: 'Small', seats: seats(20) })
   await sql`analyze seats`.execute(db)
-  for (let i = 1; i <= 12; i++) {
-    const { rows } = await book(small, `S${i}`).execute(db)
-    t.equal(rows[0]!.result.ok, true, `small event seat S${i} booked`)
-  }
 
-  const big = await event('Big', 100_000)
-  const scans = await db.transaction().execute(async (trx) => {
-    const { rows } = await book(big, 'S77777').execute(trx)
-    t.equal(rows[0]!.result.ok, true, 'a seat of the big event is booked')
-    const { rows: stats } = await sql<{ seq_scan: string }>`select seq_scan from pg_stat_xact_user_tables where relname = 'seats'`.execute(trx)
-    return Number(stats[0]?.seq_scan ?? 0)
-  })
-  t.equal(scans, 0, 'the booking read no seats sequentially')
+  // One connection, as a worker's is: its plpgsql statements keep their plans between calls.
+  const worker = new pg.Client({ connectionString: database.url })
+  await worker.connect()
+  t.teardown(() => worker.end())
+  const book = (eventId: string, seat: string) => worker.query<{ result: { ok: boolean } }>(
+    'select seatline_book_seats($1::jsonb, 1) as result',
+    [JSON.stringify({ type: 'book-seats', requestId: randomUUID(), userId: user.id, eventId, seatIds: [seat] })])
+  for (let i = 1; i <= 12; i++) t.equal((await book(small.id, `S${i}`)).rows[0]!.result.ok, true, `small event seat S${i} booked`)
+
+  const big = await events.create(user.id, { name: 'Big', seats: seats(100_000) })
+
+  const plans: string[] = []
+  worker.on('notice', (notice) => { if (/plan:/.test(notice.message ?? '')) plans.push(notice.message!) })
+  await worker.query('load \'auto_explain\'')
+  for (const setting of ['auto_explain.log_min_duration = 0', 'auto_explain.log_nested_statements = on', 'auto_explain.log_analyze = on', 'client_min_messages = log']) {
+    await worker.query(`set ${setting}`)
+  }
+  t.equal((await book(big.id, 'S77777')).rows[0]!.result.ok, true, 'a seat of the big event is booked')
+  await worker.query('set client_min_messages = notice')
+
+  const seatScans = plans.flatMap((plan) => plan.split('\n').flatMap((line, i, lines) =>
+    /Scan.* on seats\b/.test(line) ? [{ line: line.trim(), cond: lines[i + 1]?.trim() ?? '' }] : []))
+  t.ok(seatScans.length >= 3, `the booking's reads of seats were seen (${seatScans.length})`)
+  t.same(seatScans.filter((s) => /Seq Scan/.test(s.line)), [], 'no sequential scan of seats')
+  t.same(seatScans.filter((s) => !/seat_id/.test(s.cond)), [], 'every read of seats finds its rows by event and seat, not by event alone')
 })

@@ -2,6 +2,14 @@ import type { CreateEventBody, EventDetail, EventSummary, SeatChange, SeatCounts
 import type { Db } from '@seatline/db'
 import { sql } from 'kysely'
 
+/**
+ * A big event is one the planner's statistics do not know yet: estimating its seats from an
+ * older, smaller table, it reads a booking's seats through the whole event (100 ms a booking
+ * instead of 1–7) until autovacuum's analyze happens to run. Analyzing in the creating
+ * transaction (it counts its own new rows) makes every connection replan with the event in view.
+ */
+const ANALYZE_FROM_SEATS = 5_000
+
 export class EventsRepository {
   readonly #db: Db
   /** Events are never deleted, so once seen an id stays valid: spare the hot path a query. */
@@ -24,6 +32,7 @@ export class EventsRepository {
       if (body.seats?.length) {
         // One statement for up to 100,000 seats: the ids travel as a single array parameter.
         await sql`insert into seats (event_id, seat_id) select ${event.id}, unnest(${body.seats}::text[])`.execute(trx)
+        if (body.seats.length >= ANALYZE_FROM_SEATS) await sql`analyze seats`.execute(trx)
       }
       return event.id
     })
