@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { Db } from '@seatline/db'
+import { type Db, insertSeats } from '@seatline/db'
 import { sql } from 'kysely'
 import { startStack } from '../../test/harness/local-stack.ts'
 import { mintToken } from './tokens.ts'
@@ -91,9 +91,8 @@ export async function createEvent (target: Target, buyer: Buyer, spec: EventSpec
     const db = target.db
     return db.transaction().execute(async (trx) => {
       const event = await trx.insertInto('events').values({ name: 'Benchmark', created_by: buyer.userId }).returning('id').executeTakeFirstOrThrow()
-      if (spec.seats?.length) await sql`insert into seats (event_id, seat_id) select ${event.id}, unnest(${spec.seats}::text[])`.execute(trx)
-      // As the API does for a big event (EventsRepository.create), so plans know it.
-      if ((spec.seats?.length ?? 0) >= 5_000) await sql`analyze seats`.execute(trx)
+      // As the API inserts them (a big event analyzed, so plans know it).
+      await insertSeats(trx, event.id, spec.seats ?? [])
       const sections = spec.sections?.length
         ? await trx.insertInto('sections').values(spec.sections.map((s) => ({ event_id: event.id, name: s.name, capacity: s.capacity, remaining: s.capacity })))
           .returning('id').execute()

@@ -6,7 +6,7 @@
 import { ApiError, type Booking, clockOffset, describeProblem, type EventSummary, type Hold } from './api.ts'
 import { byId, el, formatCountdown, formatPrice, say } from './dom.ts'
 import { eventFromHash, fillEventSelect, setEventInHash } from './event-picker.ts'
-import { connectLive, type LiveEvent, MODE_TEXT } from './live.ts'
+import { connectLive, type LiveEvent, showLiveMode } from './live.ts'
 import { effectiveStatus, type MapUpdate } from './live-map.ts'
 import type { PageContext } from './context.ts'
 import { SeatMapView } from './seat-map.ts'
@@ -176,10 +176,7 @@ export function startBuyer (ctx: PageContext): void {
     const liveState = byId('live-state')
     live = connectLive(api, id, {
       onUpdate,
-      onMode: (mode) => {
-        liveState.textContent = MODE_TEXT[mode]
-        liveState.dataset.mode = mode
-      },
+      onMode: showLiveMode(liveState),
       onError: (error) => say(message, `Could not read the seats: ${(error as Error).message}. Trying again…`, 'error'),
     })
     applyOwnership()

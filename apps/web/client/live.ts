@@ -10,11 +10,19 @@ import { type MapUpdate, parseStreamMessage, Reconciler } from './live-map.ts'
 
 export type LiveMode = 'connecting' | 'live' | 'reconnecting' | 'polling'
 
-export const MODE_TEXT: Record<LiveMode, string> = {
+const MODE_TEXT: Record<LiveMode, string> = {
   connecting: 'Connecting…',
   live: 'Live',
   reconnecting: 'Reconnecting…',
   polling: 'Updating every few seconds',
+}
+
+/** An `onMode` handler that shows the mode in `element` (its text, and `data-mode` for styles). */
+export function showLiveMode (element: HTMLElement): (mode: LiveMode) => void {
+  return (mode) => {
+    element.textContent = MODE_TEXT[mode]
+    element.dataset.mode = mode
+  }
 }
 
 export interface LiveHandlers {

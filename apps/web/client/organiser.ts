@@ -7,7 +7,7 @@ import type { PageContext } from './context.ts'
 import { byId, el, say } from './dom.ts'
 import { eventFromHash, fillEventSelect, setEventInHash } from './event-picker.ts'
 import { planSeats } from './layout.ts'
-import { connectLive, type LiveEvent, MODE_TEXT } from './live.ts'
+import { connectLive, type LiveEvent, showLiveMode } from './live.ts'
 import type { MapUpdate } from './live-map.ts'
 import { SeatMapView } from './seat-map.ts'
 
@@ -147,10 +147,7 @@ export function startOrganiser (ctx: PageContext): void {
     const state = byId('watch-live')
     live = connectLive(api, eventId, {
       onUpdate,
-      onMode: (mode) => {
-        state.textContent = MODE_TEXT[mode]
-        state.dataset.mode = mode
-      },
+      onMode: showLiveMode(state),
       onError: (error) => say(formMessage, `Could not read the event: ${(error as Error).message}`, 'error'),
     })
   }

@@ -2,7 +2,7 @@ import { createLogger, exitOnStartupFailure, loadConfigOrExit } from '@seatline/
 import { createDb, poolStats, prepareDatabase, RequestRecords } from '@seatline/db'
 import { ResourceLocks } from '@seatline/lock'
 import { createRegistry, observePool, serveMetrics } from '@seatline/metrics'
-import { assertRedisReachable, changesOf, createBlockingRedis, publishSeatChanges, type SeatChangeNotice, startPartitionWorkers, watchRedisEpoch } from '@seatline/queue'
+import { assertRedisReachable, changesOf, createBlockingRedis, publishSeatChanges, type SeatChangeNotice, startPartitionWorkers, sweptNotices, watchRedisEpoch } from '@seatline/queue'
 import closeWithGrace from 'close-with-grace'
 import { JobObserver } from './job-observer.ts'
 import { startMaintenance } from './maintenance/maintenance-queue.ts'
@@ -62,10 +62,7 @@ const maintenance = await startMaintenance({
   records,
   partitionQueues: partitions.queues,
   log,
-  onSwept: async (seats) => {
-    const byEvent = Map.groupBy(seats, (s) => s.eventId)
-    announce([...byEvent].map(([eventId, list]) => ({ eventId, seatIds: list.map((s) => s.seatId), sectionIds: [] })))
-  },
+  onSwept: async (seats) => announce(sweptNotices(seats)),
 })
 const epoch = watchRedisEpoch(redis, config.queuePrefix, () => {
   log.warn('redis lost its data: restoring queue settings and sending pending requests again')

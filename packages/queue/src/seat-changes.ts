@@ -30,6 +30,11 @@ export function changesOf (commands: readonly Command[], results: readonly Comma
   return [...byEvent].map(([eventId, { seats, sections }]) => ({ eventId, seatIds: [...seats], sectionIds: [...sections] }))
 }
 
+/** The seats a sweep tidied, as one notice per event. */
+export function sweptNotices (seats: ReadonlyArray<{ eventId: string, seatId: string }>): SeatChangeNotice[] {
+  return [...Map.groupBy(seats, (s) => s.eventId)].map(([eventId, list]) => ({ eventId, seatIds: list.map((s) => s.seatId), sectionIds: [] }))
+}
+
 /**
  * Tells every gateway, after the commit, what changed: one PUBLISH per job. Pub/sub may drop a
  * message (a gateway reconnecting); gateways then tell their clients to read the map again.

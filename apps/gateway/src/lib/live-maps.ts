@@ -76,12 +76,6 @@ export class LiveMaps {
     this.#sweeper = setInterval(() => this.#forgetIdle(), this.#options.historyMs).unref()
   }
 
-  get subscriberCount (): number {
-    let n = 0
-    for (const feed of this.#feeds.values()) n += feed.subscribers.size
-    return n
-  }
-
   /** Starts a client's stream; returns the function that ends it. */
   subscribe (eventId: string, lastEventId: string | undefined, subscriber: LiveSubscriber): () => void {
     let feed = this.#feeds.get(eventId)

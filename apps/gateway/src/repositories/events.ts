@@ -1,14 +1,6 @@
 import type { CreateEventBody, EventDetail, EventSummary, SeatChange, SeatCounts, SeatStatus, SeatView, SectionChange } from '@seatline/contracts'
-import type { Db } from '@seatline/db'
+import { type Db, insertSeats } from '@seatline/db'
 import { sql } from 'kysely'
-
-/**
- * A big event is one the planner's statistics do not know yet: estimating its seats from an
- * older, smaller table, it reads a booking's seats through the whole event (100 ms a booking
- * instead of 1–7) until autovacuum's analyze happens to run. Analyzing in the creating
- * transaction (it counts its own new rows) makes every connection replan with the event in view.
- */
-const ANALYZE_FROM_SEATS = 5_000
 
 export class EventsRepository {
   readonly #db: Db
@@ -29,11 +21,7 @@ export class EventsRepository {
           event_id: event.id, name: s.name, capacity: s.capacity, remaining: s.capacity, price_cents: s.priceCents ?? null,
         }))).execute()
       }
-      if (body.seats?.length) {
-        // One statement for up to 100,000 seats: the ids travel as a single array parameter.
-        await sql`insert into seats (event_id, seat_id) select ${event.id}, unnest(${body.seats}::text[])`.execute(trx)
-        if (body.seats.length >= ANALYZE_FROM_SEATS) await sql`analyze seats`.execute(trx)
-      }
+      await insertSeats(trx, event.id, body.seats ?? [])
       return event.id
     })
     this.#known.add(id)
