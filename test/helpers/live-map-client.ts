@@ -50,12 +50,21 @@ export class LiveMapClient {
     return this.#reconciler.map.sections
   }
 
-  /** Opens the stream; a fresh client then reads the map, a resuming one keeps the map it has. */
-  async open (lastEventId?: string): Promise<number> {
-    this.#connection = await openSse(`${this.baseUrl}/v1/events/${this.eventId}/stream`, (m) => this.#receive(m), { lastEventId })
+  /**
+   * Opens the stream; a fresh client then reads the map, a resuming one keeps the map it has.
+   * A `held` client keeps the stream's bytes unread until `catchUp()` (see SseOptions.held).
+   */
+  async open (lastEventId?: string, options: { held?: boolean } = {}): Promise<number> {
+    this.#connection = await openSse(`${this.baseUrl}/v1/events/${this.eventId}/stream`, (m) => this.#receive(m), { lastEventId, held: options.held })
     if (this.#connection.status !== 200) return this.#connection.status
     if (lastEventId === undefined) await this.#reconciler.reload()
     return 200
+  }
+
+  /** Applies what a held stream brought so far, and any list read that asked for; then live. */
+  async catchUp (): Promise<void> {
+    this.#connection?.release()
+    await this.#reconciler.settled
   }
 
   close (): void {

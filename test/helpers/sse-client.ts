@@ -14,6 +14,8 @@ export interface SseConnection {
   /** Resolves when the stream ends (closed by either side). */
   ended: Promise<void>
   close (): void
+  /** For a connection opened `held`: parses what came meanwhile, then goes on live. */
+  release (): void
 }
 
 /** Parses one message block (the lines between blank lines); undefined for comments alone. */
@@ -35,11 +37,20 @@ function parseBlock (block: string): SseMessage | undefined {
   return hasData ? message : undefined
 }
 
+export interface SseOptions {
+  lastEventId?: string
+  /**
+   * Keep the bytes as they come and parse nothing until `release()`. The bench's simulated
+   * browsers run on the cores the stack runs on; a buyer's browser parses on the buyer's device.
+   */
+  held?: boolean
+}
+
 /**
  * Opens a stream with node:http rather than fetch: the bench runs thousands of these next to
  * the stack on the same cores, and Node's own streams cost it a fraction of web streams'.
  */
-export function openSse (url: string, onMessage: (message: SseMessage) => void, options: { lastEventId?: string } = {}): Promise<SseConnection> {
+export function openSse (url: string, onMessage: (message: SseMessage) => void, options: SseOptions = {}): Promise<SseConnection> {
   return new Promise((resolve, reject) => {
     const req = request(url, {
       headers: { accept: 'text/event-stream', ...(options.lastEventId && { 'last-event-id': options.lastEventId }) },
@@ -53,12 +64,13 @@ export function openSse (url: string, onMessage: (message: SseMessage) => void, 
       })
       if (res.statusCode !== 200) {
         res.resume()
-        resolve({ status: res.statusCode ?? 0, headers, ended, close })
+        resolve({ status: res.statusCode ?? 0, headers, ended, close, release: () => {} })
         return
       }
       const decoder = new StringDecoder('utf8')
       let buffer = ''
-      res.on('data', (chunk: Buffer) => {
+      let held: Buffer[] | undefined = options.held ? [] : undefined
+      const parse = (chunk: Buffer) => {
         buffer += decoder.write(chunk)
         let end: number
         while ((end = buffer.indexOf('\n\n')) >= 0) {
@@ -66,9 +78,18 @@ export function openSse (url: string, onMessage: (message: SseMessage) => void, 
           buffer = buffer.slice(end + 2)
           if (message) onMessage(message)
         }
+      }
+      res.on('data', (chunk: Buffer) => {
+        if (held) held.push(chunk)
+        else parse(chunk)
       })
       res.on('error', () => {})
-      resolve({ status: 200, headers, ended, close })
+      const release = () => {
+        const chunks = held ?? []
+        held = undefined
+        for (const chunk of chunks) parse(chunk)
+      }
+      resolve({ status: 200, headers, ended, close, release })
     })
     // Before the reply, a failure to connect; after it, closing: either way the promise has its answer.
     req.on('error', reject)

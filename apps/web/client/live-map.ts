@@ -216,6 +216,11 @@ export class Reconciler {
     return this.#loading
   }
 
+  /** Resolves when no read of the list is under way (at once if none is). */
+  get settled (): Promise<void> {
+    return this.#loading ?? Promise.resolve()
+  }
+
   stop (): void {
     this.#stopped = true
     this.#buffer = undefined
