@@ -13,11 +13,12 @@ export interface StreamOptions {
 }
 
 /**
- * Clients that follow the sale live and time every delivery. The others keep the bytes and
- * apply them after the sale: the gateway sends them the same, but their parsing would run on
- * the buyers' devices, not on the two cores the stack has here. All are checked at the end.
+ * The share of clients that follow the sale live and time every delivery (100 of 2,000). The
+ * others keep the bytes and apply them after the sale: the gateway sends them the same, but
+ * their parsing would run on the buyers' devices, not on the two cores the stack has here.
+ * All are checked at the end.
  */
-const TIMED = 100
+const TIMED_SHARE = 0.05
 /** After the last answer, how long the maps get to hear the last changes. */
 const SETTLE_MS = 2_000
 
@@ -31,6 +32,7 @@ export async function stream (target: Target, options: StreamOptions): Promise<S
   const maps: LiveMapClient[] = []
   const arrivals = new Map<LiveMapClient, Map<string, number>>()
   let eventId = ''
+  const timed = Math.max(1, Math.round(options.subscribers * TIMED_SHARE))
   const result = await flashSale(target, {
     ...options.sale,
     label: `flash-sale with ${options.subscribers.toLocaleString('en')} live maps`,
@@ -39,12 +41,12 @@ export async function stream (target: Target, options: StreamOptions): Promise<S
       for (let i = 0; i < options.subscribers; i += 100) {
         await Promise.all(Array.from({ length: Math.min(100, options.subscribers - i) }, async (_, k) => {
           const map = new LiveMapClient(target.url, id)
-          if (i + k < TIMED) {
+          if (i + k < timed) {
             const seen = new Map<string, number>()
             arrivals.set(map, seen)
             map.onSeat = (change) => { if (change.status === 'booked' && !seen.has(change.seatId)) seen.set(change.seatId, Date.now()) }
           }
-          const status = await map.open(undefined, { held: i + k >= TIMED })
+          const status = await map.open(undefined, { held: i + k >= timed })
           if (status !== 200) throw new Error(`a live map could not open its stream: ${status}`)
           maps.push(map)
         }))

@@ -1,4 +1,5 @@
 import { request } from 'node:http'
+import { connect } from 'node:net'
 import { StringDecoder } from 'node:string_decoder'
 
 /** A Server-Sent Events reader for tests and the bench: connect, parse, hand each message on. */
@@ -42,8 +43,25 @@ export interface SseOptions {
   /**
    * Keep the bytes as they come and parse nothing until `release()`. The bench's simulated
    * browsers run on the cores the stack runs on; a buyer's browser parses on the buyer's device.
+   * A held stream reads a plain socket (no HTTP parser per chunk) and so expects what the
+   * gateway sends: a body that runs until the connection closes, not chunked.
    */
   held?: boolean
+}
+
+/** Turns body bytes into messages, whatever the chunk boundaries. */
+function messageParser (onMessage: (message: SseMessage) => void): (chunk: Buffer) => void {
+  const decoder = new StringDecoder('utf8')
+  let buffer = ''
+  return (chunk) => {
+    buffer += decoder.write(chunk)
+    let end: number
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const message = parseBlock(buffer.slice(0, end))
+      buffer = buffer.slice(end + 2)
+      if (message) onMessage(message)
+    }
+  }
 }
 
 /**
@@ -51,6 +69,7 @@ export interface SseOptions {
  * the stack on the same cores, and Node's own streams cost it a fraction of web streams'.
  */
 export function openSse (url: string, onMessage: (message: SseMessage) => void, options: SseOptions = {}): Promise<SseConnection> {
+  if (options.held) return openHeld(new URL(url), onMessage, options.lastEventId)
   return new Promise((resolve, reject) => {
     const req = request(url, {
       headers: { accept: 'text/event-stream', ...(options.lastEventId && { 'last-event-id': options.lastEventId }) },
@@ -67,32 +86,58 @@ export function openSse (url: string, onMessage: (message: SseMessage) => void, 
         resolve({ status: res.statusCode ?? 0, headers, ended, close, release: () => {} })
         return
       }
-      const decoder = new StringDecoder('utf8')
-      let buffer = ''
-      let held: Buffer[] | undefined = options.held ? [] : undefined
-      const parse = (chunk: Buffer) => {
-        buffer += decoder.write(chunk)
-        let end: number
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const message = parseBlock(buffer.slice(0, end))
-          buffer = buffer.slice(end + 2)
-          if (message) onMessage(message)
-        }
-      }
-      res.on('data', (chunk: Buffer) => {
-        if (held) held.push(chunk)
-        else parse(chunk)
-      })
+      res.on('data', messageParser(onMessage))
       res.on('error', () => {})
-      const release = () => {
-        const chunks = held ?? []
-        held = undefined
-        for (const chunk of chunks) parse(chunk)
-      }
-      resolve({ status: 200, headers, ended, close, release })
+      resolve({ status: 200, headers, ended, close, release: () => {} })
     })
     // Before the reply, a failure to connect; after it, closing: either way the promise has its answer.
     req.on('error', reject)
     req.end()
+  })
+}
+
+const HEAD_END = Buffer.from('\r\n\r\n')
+
+/** A held stream on a plain socket: the head is read at once, the body kept until `release()`. */
+function openHeld (url: URL, onMessage: (message: SseMessage) => void, lastEventId: string | undefined): Promise<SseConnection> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port || 80) })
+    const ended = new Promise<void>((resolve) => { socket.once('close', () => resolve()) })
+    const close = () => { socket.destroy() }
+    let head = Buffer.alloc(0)
+    let held: Buffer[] | undefined
+    let parse: ((chunk: Buffer) => void) | undefined
+    socket.on('data', (chunk: Buffer) => {
+      if (parse) return parse(chunk)
+      if (held) return held.push(chunk)
+      head = Buffer.concat([head, chunk])
+      const end = head.indexOf(HEAD_END)
+      if (end < 0) return
+      const [statusLine = '', ...lines] = head.subarray(0, end).toString('latin1').split('\r\n')
+      const headers = new Headers()
+      for (const line of lines) {
+        const colon = line.indexOf(':')
+        if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim())
+      }
+      const status = Number(statusLine.split(' ')[1])
+      if (status === 200 && headers.get('transfer-encoding')) {
+        socket.destroy()
+        reject(new Error(`a held stream reads a plain body, but this one is ${headers.get('transfer-encoding')}`))
+        return
+      }
+      held = [head.subarray(end + HEAD_END.length)]
+      const release = () => {
+        parse = messageParser(onMessage)
+        for (const kept of held ?? []) parse(kept)
+        held = undefined
+      }
+      resolve({ status, headers, ended, close, release })
+    })
+    socket.once('error', reject)
+    socket.once('connect', () => {
+      socket.setNoDelay(true)
+      socket.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\naccept: text/event-stream\r\n` +
+        `${lastEventId ? `last-event-id: ${lastEventId}\r\n` : ''}connection: close\r\n\r\n`)
+    })
   })
 }

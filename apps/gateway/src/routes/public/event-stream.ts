@@ -25,11 +25,14 @@ const eventStream: FastifyPluginAsyncTypebox = async (app) => {
     const lastEventId = request.headers['last-event-id']
     reply.hijack()
     const res = reply.raw
+    // The body runs until the connection closes, so each message is one plain socket write,
+    // not a chunk with its own framing: thousands of clients get every flush.
+    res.useChunkedEncodingByDefault = false
     res.writeHead(200, {
       ...reply.getHeaders() as Record<string, string>,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
+      connection: 'close',
       // Proxies (nginx) must pass each message on as it comes.
       'x-accel-buffering': 'no',
     })
