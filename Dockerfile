@@ -1,6 +1,7 @@
 # One image for both processes: the gateway by default, the worker with
-# `command: ["node", "scripts/start.ts", "worker"]`. Node 24 runs the TypeScript directly; scripts/start.ts
-# gives every process the V8 flags of scripts/node-flags.ts and passes signals on.
+# `command: ["node", "scripts/start.ts", "worker"]`. scripts/start.ts bundles the process with esbuild
+# (into .build/ beside its source, hence the folders the node user may write), runs it with the flags
+# and environment of scripts/node-flags.ts, and passes signals on.
 FROM node:24-slim
 WORKDIR /app
 ENV NODE_ENV=production
@@ -19,6 +20,7 @@ COPY apps apps
 COPY packages packages
 COPY migrations migrations
 COPY scripts scripts
+RUN mkdir -p apps/gateway/src/.build apps/worker/src/.build && chown node apps/gateway/src/.build apps/worker/src/.build
 USER node
 EXPOSE 3000
 CMD ["node", "scripts/start.ts", "gateway"]

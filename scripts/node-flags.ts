@@ -8,3 +8,12 @@
  * start command (scripts/start.ts, the test and bench harness) takes them from here.
  */
 export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=128']
+
+/**
+ * glibc malloc settings for the same processes. By default each thread (V8's GC helpers,
+ * libuv's pool) gets its own arena, and large buffers freed by a burst (2,000 seat-list pages
+ * written at once) stay in the heap as holes. Two arenas and a fixed 64 KB mmap threshold
+ * (large blocks are mapped and unmapped, not kept) took an idle gateway from 141 to 126 MB
+ * and one with 2,000 live maps from 220 to 193 MB. The environment overrides them.
+ */
+export const SERVICE_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536' }

@@ -9,7 +9,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { loadConfigOrExit } from '@seatline/config'
-import { SERVICE_NODE_FLAGS } from './node-flags.ts'
+import { bundleService } from './bundle-service.ts'
+import { SERVICE_ENV, SERVICE_NODE_FLAGS } from './node-flags.ts'
 
 const SCRIPTS = { gateway: 'apps/gateway/src/server.ts', worker: 'apps/worker/src/main.ts' }
 const only = process.argv[2]
@@ -23,8 +24,10 @@ const root = new URL('..', import.meta.url)
 const children = new Set<ChildProcess>()
 let stopping = false
 
-function run (role: keyof typeof SCRIPTS, name: string, env: Record<string, string> = {}): void {
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, SCRIPTS[role]], { cwd: root, stdio: 'inherit', env: { ...process.env, SEATLINE_PROCESS: name, ...env } })
+async function run (role: keyof typeof SCRIPTS, name: string, env: Record<string, string> = {}): Promise<void> {
+  const script = await bundleService(SCRIPTS[role])
+  if (stopping) return
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, script], { cwd: root, stdio: 'inherit', env: { ...SERVICE_ENV, ...process.env, SEATLINE_PROCESS: name, ...env } })
   children.add(child)
   child.on('exit', (code, signal) => {
     children.delete(child)
@@ -49,10 +52,10 @@ process.on('SIGINT', () => stop(0))
 process.on('SIGTERM', () => stop(0))
 
 if (only === 'worker') {
-  run('worker', 'worker')
+  await run('worker', 'worker')
 } else {
-  run('gateway', 'gateway')
+  await run('gateway', 'gateway')
   // Workers on one machine cannot share a metrics port: each takes the next one.
   const metricsPort = (i: number): Record<string, string> => config.workerMetricsPort ? { WORKER_METRICS_PORT: String(config.workerMetricsPort + i - 1) } : {}
-  if (only === undefined) for (let i = 1; i <= config.workerCount; i++) run('worker', `worker-${i}`, metricsPort(i))
+  if (only === undefined) for (let i = 1; i <= config.workerCount; i++) await run('worker', `worker-${i}`, metricsPort(i))
 }

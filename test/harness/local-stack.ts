@@ -10,7 +10,8 @@ import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createDb, type Db, dropDatabase, ensureDatabase, migrateToLatest } from '@seatline/db'
 import { Redis } from 'ioredis'
-import { SERVICE_NODE_FLAGS } from '../../scripts/node-flags.ts'
+import { bundleService } from '../../scripts/bundle-service.ts'
+import { SERVICE_ENV, SERVICE_NODE_FLAGS } from '../../scripts/node-flags.ts'
 import { freePort } from './free-port.ts'
 
 export { freePort }
@@ -138,7 +139,7 @@ export async function clearRedisPrefix (prefix: string, redisUrl = REDIS_URL): P
 }
 
 function spawnNode (role: StackProcess['role'], script: string, env: Record<string, string>, log: string[], url?: string): StackProcess {
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, script], { cwd: ROOT, env: { ...SERVICE_ENV, ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   const keep = (chunk: Buffer | string) => {
     log.push(chunk.toString())
     if (log.length > 2000) log.splice(0, log.length - 2000)
@@ -217,13 +218,15 @@ export async function startStack (options: StackOptions = {}): Promise<Stack> {
     LOG_LEVEL: 'warn',
     ...options.env,
   }
-  const gatewayScript = options.gatewayScript ?? 'apps/gateway/src/server.ts'
+  // Run as `npm start` runs them: bundled (scripts/bundle-service.ts), once per test process.
+  const gatewayScript = await bundleService(options.gatewayScript ?? 'apps/gateway/src/server.ts')
+  const workerScript = await bundleService('apps/worker/src/main.ts')
   const log: string[] = []
   const ports: number[] = []
   for (let i = 0; i < (options.gateways ?? 1); i++) ports.push(await freePort())
   const urls = ports.map((port) => `http://127.0.0.1:${port}`)
   const gateways = ports.map((port, i) => spawnNode('gateway', gatewayScript, { ...env, PORT: String(port) }, log, urls[i]))
-  const workers = Array.from({ length: options.workers ?? 2 }, () => spawnNode('worker', 'apps/worker/src/main.ts', env, log))
+  const workers = Array.from({ length: options.workers ?? 2 }, () => spawnNode('worker', workerScript, env, log))
   const processes = [...gateways, ...workers].map((p) => p.process)
   const pids = { gateway: gateways.map((g) => g.pid), worker: workers.map((w) => w.pid) }
 
@@ -275,7 +278,7 @@ export async function startStack (options: StackOptions = {}): Promise<Stack> {
       // Readiness is the worker's 'worker ready' line, logged at info: this one worker runs at
       // info at least, whatever the stack's level.
       const level = LOG_LEVELS.indexOf(own.LOG_LEVEL ?? '') >= LOG_LEVELS.indexOf('info') ? own.LOG_LEVEL! : 'info'
-      const worker = spawnNode('worker', 'apps/worker/src/main.ts', { ...own, LOG_LEVEL: level }, log)
+      const worker = spawnNode('worker', workerScript, { ...own, LOG_LEVEL: level }, log)
       workers.push(worker)
       processes.push(worker.process)
       pids.worker.push(worker.pid)

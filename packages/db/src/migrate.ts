@@ -1,8 +1,7 @@
-import { promises as fs } from 'node:fs'
-import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { sql } from 'kysely'
-import { FileMigrationProvider, Migrator } from 'kysely/migration'
+import { Migrator } from 'kysely/migration'
+import { migrations } from '../../../migrations/index.ts'
 import type { Db } from './connect.ts'
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../migrations', import.meta.url))
@@ -10,7 +9,7 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../migrations', im
 function migrator (db: Db): Migrator {
   return new Migrator({
     db,
-    provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_FOLDER }),
+    provider: { getMigrations: async () => migrations },
   })
 }
 

@@ -1,0 +1,21 @@
+/**
+ * Every migration, in order: Kysely reads them from here rather than importing the folder's
+ * files one by one at run time, so they travel inside a bundled process. A new migration is
+ * added here too; `test/migrations.test.ts` fails if the folder and this list differ.
+ */
+import type { Migration } from 'kysely/migration'
+import * as m0 from './2026-11-21T00-initial-schema.ts'
+import * as m1 from './2026-11-21T01-book-seats-function.ts'
+import * as m2 from './2026-11-21T02-book-seats-in-batches.ts'
+import * as m3 from './2026-11-22T03-one-seat-status-rule.ts'
+import * as m4 from './2026-11-22T04-pending-requests-index.ts'
+import * as m5 from './2026-11-22T06-seat-versions.ts'
+
+export const migrations: Record<string, Migration> = {
+  '2026-11-21T00-initial-schema': m0,
+  '2026-11-21T01-book-seats-function': m1,
+  '2026-11-21T02-book-seats-in-batches': m2,
+  '2026-11-22T03-one-seat-status-rule': m3,
+  '2026-11-22T04-pending-requests-index': m4,
+  '2026-11-22T06-seat-versions': m5,
+}
