@@ -2,7 +2,7 @@ import cors from '@fastify/cors'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { type Config, createLogger } from '@seatline/config'
 import { makeProblem, PROBLEM_CONTENT_TYPE } from '@seatline/contracts'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import { randomUUID } from 'node:crypto'
 import { nulPath } from './lib/nul-strings.ts'
 import { validationFailed } from './lib/problem-error.ts'
@@ -33,7 +33,8 @@ export interface AppOptions {
 export async function buildApp ({ config, services, logger }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger === undefined ? { loggerInstance: createLogger(config, 'gateway') as FastifyBaseLogger } : { logger }),
-    disableRequestLogging: true,
+    // The access-log plugin writes the one line per request.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     requestIdHeader: false,
     // An over-long id is an unknown id (404 from its route), not a router error; the URL's
