@@ -4,7 +4,7 @@ import neostandard from 'neostandard'
 export default [
   ...neostandard({
     ts: true,
-    ignores: ['bench/results/**', 'node_modules/**', '**/.build/**', 'scratch/**'],
+    ignores: ['bench/results/**', 'node_modules/**', '**/.build/**'],
   }),
   {
     rules: {
