@@ -6,24 +6,16 @@
  * Reads /proc and `redis-cli`, so it runs on the machine that runs the services (Linux).
  */
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { cpuSeconds } from './lib/rss.ts'
 import { ownStack } from './lib/target.ts'
 import { uniform } from './scenarios/uniform.ts'
 
 const LOAD_S = 10
 
-function cpuSeconds (pids: number[]): number {
-  let ticks = 0
-  for (const pid of pids) {
-    try {
-      // Fields after the command name: utime and stime are the 12th and 13th.
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-      ticks += Number(fields[11]) + Number(fields[12])
-    } catch {
-      // The process has gone: it used nothing more.
-    }
-  }
-  return ticks / 100
+/** CPU seconds so far of every process listed (one that has gone counts as nothing more). */
+async function cpuOf (pids: number[]): Promise<number> {
+  const each = await Promise.all(pids.map(cpuSeconds))
+  return each.reduce((sum, s) => sum + s, 0)
 }
 
 function pidsOf (name: string): number[] {
@@ -44,17 +36,17 @@ const asked = process.argv.slice(2).map(Number).filter((n) => Number.isInteger(n
 for (const partitions of asked.length ? asked : [4, 64]) {
   const target = await ownStack({ workers: 2, partitions })
   try {
-    const groups = () => ({
-      gateway: cpuSeconds(target.pids.gateway),
-      workers: cpuSeconds(target.pids.worker),
-      redis: cpuSeconds(pidsOf('redis-server')),
-      postgres: cpuSeconds(pidsOf('postgres')),
+    const groups = async () => ({
+      gateway: await cpuOf(target.pids.gateway),
+      workers: await cpuOf(target.pids.worker),
+      redis: await cpuOf(pidsOf('redis-server')),
+      postgres: await cpuOf(pidsOf('postgres')),
     })
-    const cpuBefore = groups()
+    const cpuBefore = await groups()
     const callsBefore = redisCalls()
     const result = await uniform(target, { connections: 64, durationS: LOAD_S })
     const callsAfter = redisCalls()
-    const cpuAfter = groups()
+    const cpuAfter = await groups()
     const bookings = Math.round(result.throughput * LOAD_S)
     const cpu = Object.entries(cpuAfter).map(([k, v]) => `${k} ${(v - cpuBefore[k as keyof typeof cpuBefore]).toFixed(1)}`).join(', ')
     const calls = [...callsAfter].map(([name, n]) => [name, (n - (callsBefore.get(name) ?? 0)) / Math.max(1, bookings)] as const)

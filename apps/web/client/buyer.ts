@@ -261,42 +261,38 @@ export function startBuyer (ctx: PageContext): void {
     renderSelection()
   })
 
-  byId<HTMLButtonElement>('confirm').addEventListener('click', (e) => {
-    const current = hold
-    if (!current) return
-    busy(e.currentTarget as HTMLButtonElement, async () => {
-      try {
-        const booking = await api.confirm(current.holdId)
-        bookings = [booking, ...bookings]
-        setHold(undefined)
-        say(message, `Booked ${booking.seatIds?.join(', ') ?? ''}.`, 'success')
-        renderBookings()
-      } catch (error) {
-        // The hold is over either way: expired, or confirmed by another tab.
-        if (error instanceof ApiError && ['HOLD_EXPIRED', 'HOLD_NOT_ACTIVE', 'HOLD_NOT_FOUND'].includes(error.problem.code)) setHold(undefined)
-        throw error
-      } finally {
-        await afterCommand()
-        loadBookings()
-      }
+  /** A button that acts on the current hold; a refusal with one of `over` means the hold has ended. */
+  function onHoldButton (id: string, over: string[], act: (current: Hold) => Promise<void>, after?: () => void): void {
+    byId<HTMLButtonElement>(id).addEventListener('click', (e) => {
+      const current = hold
+      if (!current) return
+      busy(e.currentTarget as HTMLButtonElement, async () => {
+        try {
+          await act(current)
+        } catch (error) {
+          if (error instanceof ApiError && over.includes(error.problem.code)) setHold(undefined)
+          throw error
+        } finally {
+          await afterCommand()
+          after?.()
+        }
+      })
     })
-  })
+  }
 
-  byId<HTMLButtonElement>('release').addEventListener('click', (e) => {
-    const current = hold
-    if (!current) return
-    busy(e.currentTarget as HTMLButtonElement, async () => {
-      try {
-        await api.release(current.holdId)
-        say(message, `Released ${current.seatIds.join(', ')}.`, 'success')
-        setHold(undefined)
-      } catch (error) {
-        if (error instanceof ApiError && ['HOLD_NOT_ACTIVE', 'HOLD_NOT_FOUND'].includes(error.problem.code)) setHold(undefined)
-        throw error
-      } finally {
-        await afterCommand()
-      }
-    })
+  // The hold is over either way: expired, or confirmed or released by another tab.
+  onHoldButton('confirm', ['HOLD_EXPIRED', 'HOLD_NOT_ACTIVE', 'HOLD_NOT_FOUND'], async (current) => {
+    const booking = await api.confirm(current.holdId)
+    bookings = [booking, ...bookings]
+    setHold(undefined)
+    say(message, `Booked ${booking.seatIds?.join(', ') ?? ''}.`, 'success')
+    renderBookings()
+  }, () => { loadBookings() })
+
+  onHoldButton('release', ['HOLD_NOT_ACTIVE', 'HOLD_NOT_FOUND'], async (current) => {
+    await api.release(current.holdId)
+    say(message, `Released ${current.seatIds.join(', ')}.`, 'success')
+    setHold(undefined)
   })
 
   async function bookSection (sectionId: string, button: HTMLButtonElement, quantityInput: HTMLInputElement): Promise<void> {
