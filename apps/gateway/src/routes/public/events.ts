@@ -3,6 +3,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { decodeCursor, toPage } from '../../lib/cursor.ts'
 import { ProblemError, validationFailed } from '../../lib/problem-error.ts'
 import { replies } from '../../lib/reply-schemas.ts'
+import { sendSerialized, serializeOnce } from '../../lib/serialized-reply.ts'
+import { SharedReads } from '../../lib/shared-reads.ts'
+
+const SEAT_ID = new RegExp(SEAT_ID_PATTERN)
 
 export function eventNotFound (eventId: string): ProblemError {
   return new ProblemError('EVENT_NOT_FOUND', `event ${eventId} does not exist`)
@@ -11,6 +15,10 @@ export function eventNotFound (eventId: string): ProblemError {
 /** What anyone may read about events and their seats. */
 const eventReads: FastifyPluginAsyncTypebox = async (app) => {
   const { events } = app.services
+  // Every live map reads the event and its seat list as it opens: thousands at once in a sale.
+  // They share reads and the bytes of each answer (see SharedReads for why none is stale).
+  const details = new SharedReads<Buffer | undefined>()
+  const seatPages = new SharedReads<Buffer>()
 
   app.get('/v1/events', { schema: { querystring: ListEventsQuery, response: replies({ 200: EventPage }), tags: ['events'], summary: 'List events', description: 'Problems: 400 VALIDATION_FAILED (a bad limit or cursor).' } }, async (request) => {
     const after = decodeCursor(request.query.cursor)
@@ -19,11 +27,16 @@ const eventReads: FastifyPluginAsyncTypebox = async (app) => {
     return toPage(rows, request.query.limit, (e) => e.id)
   })
 
-  app.get('/v1/events/:eventId', { schema: { params: EventParams, response: replies({ 200: EventDetail }), tags: ['events'], summary: 'Read an event', description: 'Problems: 404 EVENT_NOT_FOUND.' } }, async (request) => {
+  app.get('/v1/events/:eventId', { schema: { params: EventParams, response: replies({ 200: EventDetail }), tags: ['events'], summary: 'Read an event', description: 'Problems: 404 EVENT_NOT_FOUND.' } }, async (request, reply) => {
     const { eventId } = request.params
-    const event = isUuid(eventId) ? await events.detail(eventId) : undefined
+    const event = isUuid(eventId)
+      ? await details.read(eventId, async () => {
+        const detail = await events.detail(eventId)
+        return detail && serializeOnce(reply, detail)
+      })
+      : undefined
     if (!event) throw eventNotFound(eventId)
-    return event
+    return sendSerialized(reply, event)
   })
 
   app.get('/v1/events/:eventId/seats', {
@@ -35,14 +48,17 @@ const eventReads: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'List an event\'s seats',
       description: 'Problems: 400 VALIDATION_FAILED, 404 EVENT_NOT_FOUND.',
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const { eventId } = request.params
     if (!isUuid(eventId) || !(await events.exists(eventId))) throw eventNotFound(eventId)
     const { status, limit, cursor } = request.query
     const after = decodeCursor(cursor)
-    if (after !== undefined && !new RegExp(SEAT_ID_PATTERN).test(after)) throw validationFailed([{ path: 'querystring/cursor', message: 'is not a cursor this API gave out' }])
-    const rows = await events.seats(eventId, status, limit, after)
-    return toPage(rows, limit, (s) => s.seatId)
+    if (after !== undefined && !SEAT_ID.test(after)) throw validationFailed([{ path: 'querystring/cursor', message: 'is not a cursor this API gave out' }])
+    const page = await seatPages.read(`${eventId} ${status ?? ''} ${limit} ${after ?? ''}`, async () => {
+      const rows = await events.seats(eventId, status, limit, after)
+      return serializeOnce(reply, toPage(rows, limit, (s) => s.seatId))
+    })
+    return sendSerialized(reply, page)
   })
 }
 
