@@ -32,12 +32,14 @@ export async function stream (target: Target, options: StreamOptions): Promise<S
   const maps: LiveMapClient[] = []
   const arrivals = new Map<LiveMapClient, Map<string, number>>()
   let eventId = ''
+  let openMs = 0
   const timed = Math.max(1, Math.round(options.subscribers * TIMED_SHARE))
   const result = await flashSale(target, {
     ...options.sale,
     label: `flash-sale with ${options.subscribers.toLocaleString('en')} live maps`,
     async beforeSale (id) {
       eventId = id
+      const opening = performance.now()
       for (let i = 0; i < options.subscribers; i += 100) {
         await Promise.all(Array.from({ length: Math.min(100, options.subscribers - i) }, async (_, k) => {
           const map = new LiveMapClient(target.url, id)
@@ -51,6 +53,7 @@ export async function stream (target: Target, options: StreamOptions): Promise<S
           maps.push(map)
         }))
       }
+      openMs = Math.round(performance.now() - opening)
     },
   })
   await sleep(SETTLE_MS)
@@ -87,6 +90,8 @@ export async function stream (target: Target, options: StreamOptions): Promise<S
     extra: {
       ...result.extra,
       subscribers: options.subscribers,
+      /** How long the maps took to open their streams and read the list, 100 at a time. */
+      openMs,
       exactMaps: exact,
       deliveryP50Ms: percentile(delays, 50),
       deliveryP99Ms: percentile(delays, 99),
