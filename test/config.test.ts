@@ -13,6 +13,7 @@ t.test('defaults make a development stack on this machine', async (t) => {
   t.equal(config.metrics, true, 'the gateway serves /metrics')
   t.equal(config.workerMetricsPort, 0, 'workers serve none until given a port')
   t.equal(loadConfig({ METRICS: 'off' }).metrics, false)
+  t.equal(config.liveMapWritesPerSecond, 5_000)
 })
 
 t.test('a bad value is refused with a message naming the variable', async (t) => {
@@ -29,6 +30,7 @@ t.test('a bad value is refused with a message naming the variable', async (t) =>
     [{ WORKER_METRICS_PORT: '70000' }, /WORKER_METRICS_PORT must be between 0 and 65535/],
     [{ REDIS_CLUSTER_NODES: '127.0.0.1' }, /REDIS_CLUSTER_NODES must be host:port/],
     [{ QUEUE_MAX_WAITING: '0' }, /QUEUE_MAX_WAITING must be between 1/],
+    [{ LIVE_MAP_WRITES_PER_SECOND: '10' }, /LIVE_MAP_WRITES_PER_SECOND must be between 100/],
     [{ NODE_ENV: 'production' }, /JWT_SECRET must be set/],
     [{ NODE_ENV: 'production', JWT_SECRET: 'short' }, /JWT_SECRET must be set to at least 32/],
   ]

@@ -113,3 +113,32 @@ t.test('a hold is read again when it expires; a client that stops reading is let
   t.ok(stuckEnded, 'a client whose buffer is full is ended, to resume later')
   t.notOk(client.ended, 'the others go on')
 })
+
+t.test('past the write budget, flushes come less often; every stream still gets every change', async (t) => {
+  const { seats, reads, source } = memorySource()
+  // 20 ms flushes, but 200 writes a second: 10 streams allow one flush every 50 ms.
+  const live = new LiveMaps({ source, flushMs: 20, writesPerSecond: 200, countsMs: 0 })
+  t.teardown(() => live.close())
+  const clients = Array.from({ length: 10 }, () => subscriber())
+  const stops = clients.map((client) => live.subscribe('e1', undefined, client))
+  t.equal(live.flushDelayMs, 50, '10 streams × 20 flushes a second would be 500 writes: flushes every 50 ms')
+
+  const started = Date.now()
+  for (let i = 1; i <= 40; i++) {
+    seats.set(`S${i}`, { seatId: `S${i}`, status: 'booked', version: i })
+    live.notice([{ eventId: 'e1', seatIds: [`S${i}`], sectionIds: [] }])
+    await sleep(10)
+  }
+  await sleep(150)
+  const elapsed = Date.now() - started
+  const writesPerSecond = (clients[0]!.frames.length - 1) * clients.length / (elapsed / 1000)
+  t.ok(writesPerSecond <= 200 * 1.2, `${Math.round(writesPerSecond)} writes a second, within the budget of 200`)
+  t.ok(reads.length <= Math.ceil(elapsed / 50) + 1, `${reads.length} flushes in ${elapsed} ms`)
+  for (const client of clients) {
+    const seen = new Set(client.messages().filter((m) => m.event === 'seats').flatMap((m) => m.data.changes.map((c: SeatChange) => c.seatId)))
+    t.equal(seen.size, 40, 'every change reached every stream')
+  }
+
+  for (const stop of stops.slice(0, 8)) stop()
+  t.equal(live.flushDelayMs, 20, 'with 2 streams left, back to flushMs')
+})

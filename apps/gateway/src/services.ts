@@ -53,7 +53,7 @@ export async function createServices (config: Config): Promise<Services> {
   })
   const requests = new RequestRecords(db)
   const events = new EventsRepository(db)
-  const live = new LiveMaps({ source: events })
+  const live = new LiveMaps({ source: events, writesPerSecond: config.liveMapWritesPerSecond })
   const seatChanges = await subscribeSeatChanges(config, config.queuePrefix, { onNotices: (n) => live.notice(n), onGap: () => live.gap() })
   const registry = createRegistry('gateway')
   observePool(registry, () => poolStats(db))

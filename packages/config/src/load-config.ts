@@ -39,6 +39,8 @@ export interface Config {
   workerMetricsPort: number
   /** The gateway's GET /metrics and its per-request series; off keeps them off a public port. */
   metrics: boolean
+  /** Socket writes a second a gateway spends on live seat maps; past it, their flushes come less often. */
+  liveMapWritesPerSecond: number
 }
 
 export class ConfigError extends Error {
@@ -127,6 +129,7 @@ export function loadConfig (env: Env = process.env): Config {
     workerCount: integer(env, 'WORKERS', 2, 1, 64),
     workerMetricsPort: integer(env, 'WORKER_METRICS_PORT', 0, 0, 65535),
     metrics: onOff(env, 'METRICS', true),
+    liveMapWritesPerSecond: integer(env, 'LIVE_MAP_WRITES_PER_SECOND', 5_000, 100, 10_000_000),
   }
 }
 

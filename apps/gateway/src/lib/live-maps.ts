@@ -19,6 +19,13 @@ export interface LiveMapsOptions {
   source: LiveMapSource
   /** Changes noticed within this long go out together: a bounded number of messages per event. */
   flushMs?: number
+  /**
+   * Socket writes a second this gateway may spend on live maps, all events together. Past
+   * `flushMs × writesPerSecond / 1000` open streams, flushes come less often instead: each
+   * write is a system call, and a gateway with thousands of maps open in a sale must still
+   * spend its cores on the sale.
+   */
+  writesPerSecond?: number
   /** Counts are the costly read (every seat of the event): at most this often. */
   countsMs?: number
   /** How long messages are kept for a client that resumes with Last-Event-ID. */
@@ -67,11 +74,13 @@ export class LiveMaps {
   readonly #feeds = new Map<string, Feed>()
   readonly #boot = randomBytes(4).toString('hex')
   #seq = 0
+  /** Open streams, all events together: what a flush costs in writes. */
+  #streams = 0
   readonly #heartbeat: NodeJS.Timeout
   readonly #sweeper: NodeJS.Timeout
 
   constructor (options: LiveMapsOptions) {
-    this.#options = { flushMs: 200, countsMs: 1_000, historyMs: 60_000, heartbeatMs: 15_000, ...options }
+    this.#options = { flushMs: 200, writesPerSecond: 5_000, countsMs: 1_000, historyMs: 60_000, heartbeatMs: 15_000, ...options }
     this.#heartbeat = setInterval(() => this.#beat(), this.#options.heartbeatMs).unref()
     this.#sweeper = setInterval(() => this.#forgetIdle(), this.#options.historyMs).unref()
   }
@@ -98,12 +107,13 @@ export class LiveMaps {
       this.#feeds.set(eventId, feed)
     }
     feed.subscribers.add(subscriber)
+    this.#streams++
     feed.idleSince = undefined
     // The first bytes: tells the client (and any proxy) that the stream is open.
     subscriber.write(`retry: 1000\n: stream of event ${eventId}\n\n`)
     if (lastEventId !== undefined) this.#resume(feed, lastEventId, subscriber)
     return () => {
-      feed.subscribers.delete(subscriber)
+      if (feed.subscribers.delete(subscriber)) this.#streams--
       if (feed.subscribers.size === 0) feed.idleSince = Date.now()
     }
   }
@@ -140,6 +150,7 @@ export class LiveMaps {
       for (const subscriber of feed.subscribers) subscriber.end()
     }
     this.#feeds.clear()
+    this.#streams = 0
   }
 
   #resume (feed: Feed, lastEventId: string, subscriber: LiveSubscriber): void {
@@ -152,12 +163,18 @@ export class LiveMaps {
     for (const frame of feed.history) if (frame.seq > seq) subscriber.write(frame.bytes)
   }
 
+  /** How long changes gather before a flush: `flushMs`, longer once flushes would pass the write budget. */
+  get flushDelayMs (): number {
+    const { flushMs, writesPerSecond } = this.#options
+    return Math.max(flushMs, Math.ceil((1_000 * this.#streams) / writesPerSecond))
+  }
+
   #schedule (feed: Feed): void {
     if (feed.timer || feed.flushing) return
     feed.timer = setTimeout(() => {
       feed.timer = undefined
       this.#flush(feed).catch((error: unknown) => this.#options.onError?.(error))
-    }, this.#options.flushMs)
+    }, this.flushDelayMs)
   }
 
   async #flush (feed: Feed): Promise<void> {
@@ -236,7 +253,7 @@ export class LiveMaps {
     for (const subscriber of feed.subscribers) {
       // A client that stopped reading is let go: it reconnects and resumes, or starts over.
       if (!subscriber.write(bytes)) {
-        feed.subscribers.delete(subscriber)
+        if (feed.subscribers.delete(subscriber)) this.#streams--
         subscriber.end()
       }
     }
