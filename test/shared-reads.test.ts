@@ -90,12 +90,12 @@ t.test('under many concurrent readers, no read of the seat list or the event mis
     }
   })
   // ... while 40 live maps keep reading it too.
-  let done = false
+  const bookings = { done: false }
   const readers = Array.from({ length: 40 }, async () => {
-    while (!done) await readAndCheck()
+    while (!bookings.done) await readAndCheck()
   })
   await Promise.all(bookers)
-  done = true
+  bookings.done = true
   await Promise.all(readers)
 
   t.equal(bookedAt.size, booked.length, 'every seat was booked')
