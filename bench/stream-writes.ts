@@ -2,9 +2,9 @@
  * What live maps cost a gateway in CPU, with and without the write budget:
  * `npm run bench:stream-writes -- [streams] [rounds]` (default 2,000 streams, 2 rounds). Each
  * round starts three fresh stacks (one worker): one with no stream open, one with
- * LIVE_MAP_WRITES_PER_SECOND so high it never binds and one with the default; opens the streams (held: the bytes are read, not parsed),
- * books 100 seats a second for 10 s so that every flush has something to send, and prints the
- * gateway's CPU seconds over those 10 s. Alternating the settings keeps a noisy machine's
+ * LIVE_MAP_WRITES_PER_SECOND so high it never binds, and one with the default. It opens the
+ * streams (held: the bytes are read, not parsed), books 100 seats a second for 10 s so that
+ * every flush has something to send, and prints the gateway's CPU seconds over those 10 s. Alternating the settings keeps a noisy machine's
  * drift out of the comparison. Reads /proc, so it runs where the services run (Linux).
  */
 import { setTimeout as sleep } from 'node:timers/promises'

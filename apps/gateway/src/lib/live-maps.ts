@@ -74,8 +74,6 @@ export class LiveMaps {
   readonly #feeds = new Map<string, Feed>()
   readonly #boot = randomBytes(4).toString('hex')
   #seq = 0
-  /** Open streams, all events together: what a flush costs in writes. */
-  #streams = 0
   readonly #heartbeat: NodeJS.Timeout
   readonly #sweeper: NodeJS.Timeout
 
@@ -107,13 +105,12 @@ export class LiveMaps {
       this.#feeds.set(eventId, feed)
     }
     feed.subscribers.add(subscriber)
-    this.#streams++
     feed.idleSince = undefined
     // The first bytes: tells the client (and any proxy) that the stream is open.
     subscriber.write(`retry: 1000\n: stream of event ${eventId}\n\n`)
     if (lastEventId !== undefined) this.#resume(feed, lastEventId, subscriber)
     return () => {
-      if (feed.subscribers.delete(subscriber)) this.#streams--
+      feed.subscribers.delete(subscriber)
       if (feed.subscribers.size === 0) feed.idleSince = Date.now()
     }
   }
@@ -150,7 +147,6 @@ export class LiveMaps {
       for (const subscriber of feed.subscribers) subscriber.end()
     }
     this.#feeds.clear()
-    this.#streams = 0
   }
 
   #resume (feed: Feed, lastEventId: string, subscriber: LiveSubscriber): void {
@@ -166,7 +162,10 @@ export class LiveMaps {
   /** How long changes gather before a flush: `flushMs`, longer once flushes would pass the write budget. */
   get flushDelayMs (): number {
     const { flushMs, writesPerSecond } = this.#options
-    return Math.max(flushMs, Math.ceil((1_000 * this.#streams) / writesPerSecond))
+    // Open streams, all events together: what one flush of each costs in writes.
+    let streams = 0
+    for (const feed of this.#feeds.values()) streams += feed.subscribers.size
+    return Math.max(flushMs, Math.ceil((1_000 * streams) / writesPerSecond))
   }
 
   #schedule (feed: Feed): void {
@@ -253,7 +252,7 @@ export class LiveMaps {
     for (const subscriber of feed.subscribers) {
       // A client that stopped reading is let go: it reconnects and resumes, or starts over.
       if (!subscriber.write(bytes)) {
-        if (feed.subscribers.delete(subscriber)) this.#streams--
+        feed.subscribers.delete(subscriber)
         subscriber.end()
       }
     }

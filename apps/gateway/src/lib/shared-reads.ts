@@ -19,8 +19,9 @@ export class SharedReads<T> {
     const queued = this.#queued.get(key)
     if (queued) return queued
     const running = this.#running.get(key)
-    if (!running) return this.#start(key, load)
-    const next = running.then(() => this.#start(key, load), () => this.#start(key, load))
+    const start = () => this.#start(key, load)
+    if (!running) return start()
+    const next = running.then(start, start)
     this.#queued.set(key, next)
     return next
   }
