@@ -10,6 +10,7 @@ import * as m2 from './2026-11-21T02-book-seats-in-batches.ts'
 import * as m3 from './2026-11-22T03-one-seat-status-rule.ts'
 import * as m4 from './2026-11-22T04-pending-requests-index.ts'
 import * as m5 from './2026-11-22T06-seat-versions.ts'
+import * as m6 from './2026-12-07T07-sale-controls.ts'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-21T00-initial-schema': m0,
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-22T03-one-seat-status-rule': m3,
   '2026-11-22T04-pending-requests-index': m4,
   '2026-11-22T06-seat-versions': m5,
+  '2026-12-07T07-sale-controls': m6,
 }

@@ -22,7 +22,7 @@ t.test('a warm connection books a seat of a newly created big event by its key',
   const user = await db.insertInto('users').values({ email: `${randomUUID()}@example.com`, password_hash: 'x' }).returning('id').executeTakeFirstOrThrow()
   const seats = (n: number) => Array.from({ length: n }, (_, i) => `S${i + 1}`)
 
-  const small = await events.create(user.id, { name: 'Small', seats: seats(20) })
+  const small = (await events.create(user.id, { name: 'Small', seats: seats(20) }))!
   await sql`analyze seats`.execute(db)
 
   // One connection, as a worker's is: its plpgsql statements keep their plans between calls.
@@ -34,7 +34,7 @@ t.test('a warm connection books a seat of a newly created big event by its key',
     [JSON.stringify({ type: 'book-seats', requestId: randomUUID(), userId: user.id, eventId, seatIds: [seat] })])
   for (let i = 1; i <= 12; i++) t.equal((await book(small.id, `S${i}`)).rows[0]!.result.ok, true, `small event seat S${i} booked`)
 
-  const big = await events.create(user.id, { name: 'Big', seats: seats(100_000) })
+  const big = (await events.create(user.id, { name: 'Big', seats: seats(100_000) }))!
 
   const plans: string[] = []
   worker.on('notice', (notice) => { if (/plan:/.test(notice.message ?? '')) plans.push(notice.message!) })

@@ -79,7 +79,7 @@ export async function buildApp ({ config, services, logger }: AppOptions): Promi
   await app.register(problemReplies)
   await app.register(cors, {
     origin: '*',
-    methods: ['GET', 'POST', 'DELETE'],
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
     exposedHeaders: ['location', 'retry-after', 'x-request-id'],
     // An OPTIONS request that is no preflight is answered, not refused in plain text.
     strictPreflight: false,

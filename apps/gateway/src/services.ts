@@ -8,6 +8,7 @@ import { CommandSubmitter } from './lib/submit-command.ts'
 import { BookingsRepository } from './repositories/bookings.ts'
 import { EventsRepository } from './repositories/events.ts'
 import { HoldsRepository } from './repositories/holds.ts'
+import { SalesRepository } from './repositories/sales.ts'
 import type { MetricsOptions } from './plugins/metrics.ts'
 import { UsersRepository } from './repositories/users.ts'
 
@@ -25,6 +26,7 @@ export interface Services {
   events: EventsRepository
   holds: HoldsRepository
   bookings: BookingsRepository
+  sales: SalesRepository
   requests: RequestRecords
   commands: CommandSubmitter
   live: LiveMaps
@@ -64,6 +66,7 @@ export async function createServices (config: Config): Promise<Services> {
     events,
     holds: new HoldsRepository(db),
     bookings: new BookingsRepository(db),
+    sales: new SalesRepository(db, events),
     requests,
     commands: new CommandSubmitter({ dispatcher, records: requests, unavailable, waitMs: config.bookingWaitMs }),
     live,

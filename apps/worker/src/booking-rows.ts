@@ -16,7 +16,8 @@ export async function insertBooking (trx: Trx, booking: NewBooking): Promise<Boo
     user_id: booking.userId,
     status: 'confirmed',
     section_id: section?.sectionId ?? null,
-    quantity: section?.quantity ?? null,
+    // Its places: the buyer limit and the sales report count them from here.
+    quantity: 'seatIds' in booking ? booking.seatIds.length : booking.quantity,
   }).returning('created_at').executeTakeFirstOrThrow()
   const result: Booking = { bookingId: id, eventId: booking.eventId, userId: booking.userId, status: 'confirmed', createdAt: row.created_at.toISOString() }
   if (section) {

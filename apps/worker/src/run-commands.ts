@@ -3,6 +3,7 @@ import type { Db, RequestRecords } from '@seatline/db'
 import type { ResourceLocks } from '@seatline/lock'
 import { UnrecoverableError } from 'bullmq'
 import { type CommandHandler, handlerFor, type RunContext } from './commands/index.ts'
+import { lockBuyers } from './sale-rules.ts'
 
 export interface CommandContext {
   db: Db
@@ -58,6 +59,7 @@ async function runTogether (db: Db, runs: Run[], context: RunContext): Promise<C
   const [only] = runs
   if (runs.length === 1 && only!.handler.atomic) return only!.handler.run(db, only!.commands, context)
   return db.transaction().execute(async (trx) => {
+    await lockBuyers(trx, runs.flatMap((run) => run.commands))
     const results: CommandResult[] = []
     for (const run of runs) results.push(...await run.handler.run(trx, run.commands, context))
     return results

@@ -73,7 +73,8 @@ export interface RefusedSeat {
 export type DomainRefusalCode = Extract<ProblemCode,
   | 'EVENT_NOT_FOUND' | 'SEAT_NOT_FOUND' | 'SECTION_NOT_FOUND' | 'SEATS_UNAVAILABLE' | 'SOLD_OUT'
   | 'HOLD_NOT_FOUND' | 'NOT_HOLD_OWNER' | 'HOLD_EXPIRED' | 'HOLD_NOT_ACTIVE'
-  | 'BOOKING_NOT_FOUND' | 'NOT_BOOKING_OWNER' | 'ALREADY_CANCELLED' | 'UNAVAILABLE'>
+  | 'BOOKING_NOT_FOUND' | 'NOT_BOOKING_OWNER' | 'ALREADY_CANCELLED' | 'UNAVAILABLE'
+  | 'SALE_NOT_OPEN' | 'SALE_CLOSED' | 'SALE_PAUSED' | 'BUYER_LIMIT_REACHED'>
 
 export interface Refusal {
   ok: false
@@ -82,6 +83,13 @@ export interface Refusal {
   seats?: RefusedSeat[]
   seatIds?: string[]
   remaining?: number
+  /** SALE_NOT_OPEN: when it opens (the reply's Retry-After counts down to it). */
+  opensAt?: string
+  /** SALE_CLOSED: when it closed. */
+  closesAt?: string
+  /** BUYER_LIMIT_REACHED: the event's limit and the places the buyer has now. */
+  limit?: number
+  current?: number
 }
 
 export type Success =

@@ -1,6 +1,7 @@
 import Type from 'typebox'
 import { MAX_SEATS_PER_EVENT } from './ids.ts'
 import { PageQuery, SeatId, Timestamp, TimestampInput, Uuid, page } from './http-common.ts'
+import { Sale, SaleInput } from './http-sales.ts'
 
 export const SectionInput = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
@@ -13,6 +14,7 @@ export const CreateEventBody = Type.Object({
   startsAt: Type.Optional(TimestampInput),
   seats: Type.Optional(Type.Array(SeatId, { minItems: 1, maxItems: MAX_SEATS_PER_EVENT })),
   sections: Type.Optional(Type.Array(SectionInput, { minItems: 1, maxItems: 100 })),
+  sale: Type.Optional(SaleInput),
 }, { additionalProperties: false })
 export type CreateEventBody = Type.Static<typeof CreateEventBody>
 
@@ -50,6 +52,7 @@ export const EventDetail = Type.Object({
   createdAt: Timestamp,
   seats: SeatCounts,
   sections: Type.Array(Section),
+  sale: Sale,
 })
 export type EventDetail = Type.Static<typeof EventDetail>
 
@@ -58,12 +61,14 @@ export const EventSummary = Type.Object({
   name: Type.String(),
   startsAt: Type.Union([Timestamp, Type.Null()]),
   createdAt: Timestamp,
+  sale: Sale,
 })
 export type EventSummary = Type.Static<typeof EventSummary>
 
 export const EventPage = page(EventSummary)
 
 export const ListEventsQuery = Type.Object({
+  organiser: Type.Optional(Type.Literal('me', { description: 'only the events the caller organises (needs a token)' })),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
   ...PageQuery,
 }, { additionalProperties: false })

@@ -16,8 +16,19 @@ export interface EventsTable {
   id: Generated<string>
   name: string
   starts_at: Timestamp | null
+  /** The organiser. */
   created_by: string
   created_at: CreatedAt
+  sale_opens_at: ColumnType<Date, Date | string | undefined, Date | string>
+  sale_closes_at: Timestamp | null
+  sale_paused: ColumnType<boolean, boolean | undefined, boolean>
+  max_seats_per_buyer: number | null
+}
+
+/** The lock row of a buyer in an event with a buyer limit (migration T07). */
+export interface EventBuyersTable {
+  event_id: string
+  user_id: string
 }
 
 export interface SectionsTable {
@@ -78,6 +89,7 @@ export interface BookingsTable {
   user_id: string
   status: 'confirmed' | 'cancelled'
   section_id: string | null
+  /** The places it takes: its seats, or its general-admission quantity. */
   quantity: number | null
   created_at: CreatedAt
   cancelled_at: Timestamp | null
@@ -113,6 +125,7 @@ export interface IdempotencyKeysTable {
 export interface Database {
   users: UsersTable
   events: EventsTable
+  event_buyers: EventBuyersTable
   sections: SectionsTable
   seats: SeatsTable
   seat_states: SeatStatesView

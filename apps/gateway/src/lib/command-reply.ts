@@ -34,6 +34,8 @@ export function commandReply (result: CommandResult): CommandReply {
     headers['retry-after'] = String(Math.min(...seats.map((s) => s.retryAfterSeconds ?? 1)))
   }
   if (result.code === 'UNAVAILABLE') headers['retry-after'] = '2'
+  // Counted down to the opening at the moment of the reply, so a replayed refusal is still right.
+  if (result.code === 'SALE_NOT_OPEN' && result.opensAt) headers['retry-after'] = String(Math.max(1, Math.ceil((Date.parse(result.opensAt) - Date.now()) / 1000)))
   return { status: problem.status, headers, body: problem, problem }
 }
 

@@ -1,6 +1,45 @@
-import type { CreateEventBody, EventDetail, EventSummary, SeatChange, SeatCounts, SeatStatus, SeatView, SectionChange } from '@seatline/contracts'
-import { type Db, insertSeats } from '@seatline/db'
-import { sql } from 'kysely'
+import type { CreateEventBody, EventDetail, EventSummary, PatchEventBody, Sale, SaleStatus, SeatChange, SeatCounts, SeatStatus, SeatView, SectionChange } from '@seatline/contracts'
+import { type Database, type Db, insertSeats } from '@seatline/db'
+import { type ExpressionBuilder, sql } from 'kysely'
+
+const CHECK_VIOLATION = '23514'
+
+/** The sale's columns of an event row, and its status by the rule in SQL (`seatline_sale_status`). */
+function saleColumns (eb: ExpressionBuilder<Database, 'events'>) {
+  return [
+    eb.ref('events.sale_opens_at').as('sale_opens_at'),
+    eb.ref('events.sale_closes_at').as('sale_closes_at'),
+    eb.ref('events.sale_paused').as('sale_paused'),
+    eb.ref('events.max_seats_per_buyer').as('max_seats_per_buyer'),
+    sql<SaleStatus>`seatline_sale_status(events.id, events.sale_opens_at, events.sale_closes_at, events.sale_paused)`.as('sale_status'),
+  ]
+}
+
+interface SaleRow {
+  sale_opens_at: Date
+  sale_closes_at: Date | null
+  sale_paused: boolean
+  max_seats_per_buyer: number | null
+  sale_status: SaleStatus
+}
+
+function saleOf (row: SaleRow): Sale {
+  return {
+    opensAt: row.sale_opens_at.toISOString(),
+    closesAt: row.sale_closes_at?.toISOString() ?? null,
+    maxSeatsPerBuyer: row.max_seats_per_buyer,
+    paused: row.sale_paused,
+    waitingRoom: null,
+    status: row.sale_status,
+  }
+}
+
+/** Why a change to an event was not made; undefined when it was. */
+export type EventChangeRefusal = 'not-found' | 'not-organiser' | 'sale-already-open' | 'closes-before-opens'
+
+function isCheckViolation (error: unknown): boolean {
+  return (error as { code?: string }).code === CHECK_VIOLATION
+}
 
 export class EventsRepository {
   readonly #db: Db
@@ -11,10 +50,21 @@ export class EventsRepository {
     this.#db = db
   }
 
-  async create (userId: string, body: CreateEventBody): Promise<EventDetail> {
+  /** The new event, or undefined when its sale would close before it opens. */
+  async create (userId: string, body: CreateEventBody): Promise<EventDetail | undefined> {
+    const sale = body.sale ?? {}
     const id = await this.#db.transaction().execute(async (trx) => {
       const event = await trx.insertInto('events')
-        .values({ name: body.name, starts_at: body.startsAt ?? null, created_by: userId })
+        .values({
+          name: body.name,
+          starts_at: body.startsAt ?? null,
+          created_by: userId,
+          // Left out, the sale opens at the database's "now", the clock every command is judged by.
+          ...(sale.opensAt ? { sale_opens_at: sale.opensAt } : {}),
+          sale_closes_at: sale.closesAt ?? null,
+          max_seats_per_buyer: sale.maxSeatsPerBuyer ?? null,
+          sale_paused: sale.paused ?? false,
+        })
         .returning('id').executeTakeFirstOrThrow()
       if (body.sections?.length) {
         await trx.insertInto('sections').values(body.sections.map((s) => ({
@@ -23,9 +73,53 @@ export class EventsRepository {
       }
       await insertSeats(trx, event.id, body.seats ?? [])
       return event.id
+    }).catch((error: unknown) => {
+      if (isCheckViolation(error)) return undefined
+      throw error
     })
+    if (!id) return undefined
     this.#known.add(id)
     return (await this.detail(id))!
+  }
+
+  /** The organiser of an event, or undefined when there is no such event. */
+  async organiserOf (eventId: string): Promise<string | undefined> {
+    const row = await this.#db.selectFrom('events').select('created_by').where('id', '=', eventId).executeTakeFirst()
+    if (row) this.#known.add(eventId)
+    return row?.created_by
+  }
+
+  /**
+   * Changes an event as its organiser asks. The row is locked against other changes only
+   * (FOR NO KEY UPDATE does not wait for the bookings that reference it), and the opening time
+   * cannot move once it has passed: buyers were let in by it.
+   */
+  async change (eventId: string, userId: string, body: PatchEventBody): Promise<EventChangeRefusal | undefined> {
+    const sale = body.sale ?? {}
+    try {
+      return await this.#db.transaction().execute(async (trx) => {
+        const row = await trx.selectFrom('events').select('created_by')
+          .select(sql<boolean>`sale_opens_at <= now()`.as('opened'))
+          .select(sql<boolean>`sale_opens_at = ${sale.opensAt ?? null}::timestamptz`.as('same_opening'))
+          .where('id', '=', eventId).forNoKeyUpdate().executeTakeFirst()
+        if (!row) return 'not-found'
+        if (row.created_by !== userId) return 'not-organiser'
+        if (sale.opensAt !== undefined && row.opened && !row.same_opening) return 'sale-already-open'
+        const changes = {
+          ...(body.name !== undefined ? { name: body.name } : {}),
+          ...(body.startsAt !== undefined ? { starts_at: body.startsAt } : {}),
+          ...(sale.opensAt !== undefined ? { sale_opens_at: sale.opensAt } : {}),
+          ...(sale.closesAt !== undefined ? { sale_closes_at: sale.closesAt } : {}),
+          ...(sale.maxSeatsPerBuyer !== undefined ? { max_seats_per_buyer: sale.maxSeatsPerBuyer } : {}),
+          ...(sale.paused !== undefined ? { sale_paused: sale.paused } : {}),
+        }
+        if (Object.keys(changes).length > 0) await trx.updateTable('events').set(changes).where('id', '=', eventId).execute()
+        return undefined
+      })
+    } catch (error) {
+      if (isCheckViolation(error)) return 'closes-before-opens'
+      throw error
+    }
   }
 
   async exists (eventId: string): Promise<boolean> {
@@ -36,7 +130,7 @@ export class EventsRepository {
   }
 
   async detail (eventId: string): Promise<EventDetail | undefined> {
-    const event = await this.#db.selectFrom('events').select(['id', 'name', 'starts_at', 'created_at'])
+    const event = await this.#db.selectFrom('events').select(['id', 'name', 'starts_at', 'created_at']).select(saleColumns)
       .where('id', '=', eventId).executeTakeFirst()
     if (!event) return undefined
     const [counts, sections] = await Promise.all([
@@ -51,6 +145,7 @@ export class EventsRepository {
       createdAt: event.created_at.toISOString(),
       seats: counts,
       sections: sections.map((s) => ({ id: s.id, name: s.name, capacity: s.capacity, remaining: s.remaining, priceCents: s.price_cents, version: Number(s.fence) })),
+      sale: saleOf(event),
     }
   }
 
@@ -81,10 +176,14 @@ export class EventsRepository {
     return rows.map((r) => ({ sectionId: r.id, remaining: r.remaining, version: Number(r.fence) }))
   }
 
-  /** Newest first; the cursor is the last event's id, compared at the database's full precision. */
-  async list (limit: number, after: string | undefined): Promise<EventSummary[]> {
-    let query = this.#db.selectFrom('events').select(['id', 'name', 'starts_at', 'created_at'])
+  /**
+   * Newest first, every event or one organiser's; the cursor is the last event's id, compared at
+   * the database's full precision.
+   */
+  async list (limit: number, after: string | undefined, organiserId?: string): Promise<EventSummary[]> {
+    let query = this.#db.selectFrom('events').select(['id', 'name', 'starts_at', 'created_at']).select(saleColumns)
       .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1)
+    if (organiserId) query = query.where('created_by', '=', organiserId)
     if (after) {
       query = query.where(({ eb, refTuple, selectFrom }) => eb(
         refTuple('created_at', 'id'), '<',
@@ -92,7 +191,7 @@ export class EventsRepository {
       ))
     }
     const rows = await query.execute()
-    return rows.map((e) => ({ id: e.id, name: e.name, startsAt: e.starts_at?.toISOString() ?? null, createdAt: e.created_at.toISOString() }))
+    return rows.map((e) => ({ id: e.id, name: e.name, startsAt: e.starts_at?.toISOString() ?? null, createdAt: e.created_at.toISOString(), sale: saleOf(e) }))
   }
 
   /** Seats in id order, as `seat_states` shows them: an expired hold reads as available. */

@@ -1,5 +1,6 @@
 import { type BookSectionCommand, isRefusal, refuse, sectionResource } from '@seatline/contracts'
 import { insertBooking } from '../booking-rows.ts'
+import { saleRefusal } from '../sale-rules.ts'
 import { adjustRemaining, lockSection } from '../section-rows.ts'
 import { oneAtATime } from './command-handler.ts'
 
@@ -9,6 +10,8 @@ export const bookSection = oneAtATime<BookSectionCommand>(
   async (trx, { eventId, sectionId, quantity, userId }, fence) => {
     const section = await lockSection(trx, eventId, sectionId, fence)
     if (isRefusal(section)) return section
+    const refusal = await saleRefusal(trx, eventId, userId, quantity)
+    if (refusal) return refusal
     if (section.remaining < quantity) {
       return refuse('SOLD_OUT', `${quantity} wanted, ${section.remaining} left`, { remaining: section.remaining })
     }

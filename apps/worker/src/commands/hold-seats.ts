@@ -1,6 +1,7 @@
 import type { HoldSeatsCommand } from '@seatline/contracts'
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
+import { saleRefusal } from '../sale-rules.ts'
 import { lockSeats, seatResources, seatsRefusal, writeSeats } from '../seat-rows.ts'
 import { oneAtATime } from './command-handler.ts'
 
@@ -9,7 +10,7 @@ export const holdSeats = oneAtATime<HoldSeatsCommand>(
   ({ eventId, seatIds }) => seatResources(eventId, seatIds),
   async (trx, { eventId, seatIds, userId, ttlSeconds }, fence) => {
     await lockSeats(trx, eventId, seatIds, fence)
-    const refusal = await seatsRefusal(trx, eventId, seatIds)
+    const refusal = await saleRefusal(trx, eventId, userId, seatIds.length) ?? await seatsRefusal(trx, eventId, seatIds)
     if (refusal) return refusal
     const holdId = randomUUID()
     // Expiry on the database's clock, the same clock every read compares it with.

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import bookingRoutes from './bookings.ts'
-import eventCreation from './events.ts'
+import eventAdministration from './events.ts'
 import holdRoutes from './holds.ts'
 import requestRoutes from './requests.ts'
+import salesRoutes from './sales.ts'
 
 /** Every route in this scope needs a valid token: the check is declared once, here. */
 export default async function authenticatedRoutes (app: FastifyInstance): Promise<void> {
@@ -11,7 +12,8 @@ export default async function authenticatedRoutes (app: FastifyInstance): Promis
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, security: [{ bearerAuth: [] }] }
   })
-  await app.register(eventCreation)
+  await app.register(eventAdministration)
+  await app.register(salesRoutes)
   await app.register(bookingRoutes)
   await app.register(holdRoutes)
   await app.register(requestRoutes)

@@ -20,10 +20,22 @@ const eventReads: FastifyPluginAsyncTypebox = async (app) => {
   const details = new SharedReads<Buffer | undefined>()
   const seatPages = new SharedReads<Buffer>()
 
-  app.get('/v1/events', { schema: { querystring: ListEventsQuery, response: replies({ 200: EventPage }), tags: ['events'], summary: 'List events', description: 'Problems: 400 VALIDATION_FAILED (a bad limit or cursor).' } }, async (request) => {
+  app.get('/v1/events', {
+    schema: {
+      querystring: ListEventsQuery,
+      response: replies({ 200: EventPage }),
+      tags: ['events'],
+      summary: 'List events',
+      description: 'Newest first. With `organiser=me`, only the caller\'s own events, which needs a token. ' +
+        'Problems: 400 VALIDATION_FAILED (a bad limit or cursor), 401 UNAUTHENTICATED (organiser=me without a valid token).',
+      security: [{}, { bearerAuth: [] }],
+    },
+  }, async (request) => {
+    // The one public route that may need a token: only to say whose events "me" are.
+    if (request.query.organiser === 'me') await app.authenticate(request)
     const after = decodeCursor(request.query.cursor)
     if (after !== undefined && !isUuid(after)) throw validationFailed([{ path: 'querystring/cursor', message: 'is not a cursor this API gave out' }])
-    const rows = await events.list(request.query.limit, after)
+    const rows = await events.list(request.query.limit, after, request.query.organiser === 'me' ? request.userId : undefined)
     return toPage(rows, request.query.limit, (e) => e.id)
   })
 
