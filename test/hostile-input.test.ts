@@ -72,6 +72,7 @@ async function snapshot (): Promise<Record<string, string>> {
     (select count(*) from booking_seats)::text as booking_seats,
     (select count(*) from requests)::text as requests,
     (select count(*) from idempotency_keys)::text as idempotency_keys,
+    ${digest('events', 'id, name, starts_at, sale_opens_at, sale_closes_at, sale_paused, max_seats_per_buyer', 'id')} as event_states,
     ${digest('seats', 'event_id, seat_id, status, hold_id, hold_expires_at, booking_id', 'event_id, seat_id')} as seat_states,
     ${digest('sections', 'id, remaining', 'id')} as section_remaining,
     ${digest('holds', 'id, status, booking_id', 'id')} as hold_states,
@@ -530,6 +531,44 @@ const bookingValid: fc.Arbitrary<unknown> = fc.oneof(
   fc.record({ id: fc.oneof(fc.constant(sectionId), someUuid), q: fc.integer({ min: 1, max: 10 }) }).map(({ id, q }) => obj(['sectionId', id], ['quantity', q]))
 )
 
+// Changes to an event (PATCH). Alice's event opened when it was made, so moving its opening is refused too.
+const SALE_FIELDS = ['opensAt', 'closesAt', 'maxSeatsPerBuyer', 'paused', 'waitingRoom']
+const PATCH_FIELDS = ['name', 'startsAt', 'sale']
+const FUTURE = ['2099-01-01T10:00:00Z', '2099-06-01T10:00:00.5+02:00']
+const limitInvalid = invalidInt(1, 100).filter((v) => v !== null)
+const waitingRoomInvalid: fc.Arbitrary<unknown> = fc.oneof(
+  fc.record({ rate: invalidInt(1, 100_000), seconds: opt(anyInt(10, 3600)) }).map(({ rate, seconds }) => obj(['admitPerMinute', rate], field('admissionSeconds', seconds))),
+  fc.record({ rate: fc.integer({ min: 1, max: 100_000 }), seconds: invalidInt(10, 3600).filter((v) => v !== null) }).map(({ rate, seconds }) => obj(['admitPerMinute', rate], ['admissionSeconds', seconds])),
+  fc.record({ rate: fc.integer({ min: 1, max: 100_000 }), x: extras(['admitPerMinute', 'admissionSeconds']) }).map(({ rate, x }) => obj(['admitPerMinute', rate], x)),
+  junkNonString.filter((v) => v !== null && !(v instanceof Obj))
+)
+const saleInvalid: fc.Arbitrary<unknown> = fc.oneof(
+  fc.oneof(startsAtInvalid, fc.constant(null)).map((v) => obj(['opensAt', v])),
+  fc.constantFrom(...STARTS_AT_OK, ...FUTURE).map((v) => obj(['opensAt', v])),
+  startsAtInvalid.map((v) => obj(['closesAt', v])),
+  fc.constantFrom(...STARTS_AT_OK).map((v) => obj(['closesAt', v])),
+  limitInvalid.map((v) => obj(['maxSeatsPerBuyer', v])),
+  fc.oneof(junkNonString, nastyString).filter((v) => typeof v !== 'boolean').map((v) => obj(['paused', v])),
+  waitingRoomInvalid.map((v) => obj(['waitingRoom', v])),
+  fc.record({ paused: fc.boolean(), x: extras(SALE_FIELDS) }).map(({ paused, x }) => obj(['paused', paused], x)),
+  notAnObject
+)
+const saleValid: fc.Arbitrary<unknown> = fc.record({
+  closesAt: opt(fc.constantFrom(null, ...FUTURE)),
+  limit: opt(fc.oneof(fc.constant(null), fc.integer({ min: 1, max: 100 }))),
+  paused: opt(fc.boolean()),
+}).map(({ closesAt, limit, paused }) => obj(field('closesAt', closesAt), field('maxSeatsPerBuyer', limit), field('paused', paused)))
+/** Never a change Alice's event takes. */
+const patchInvalid: fc.Arbitrary<unknown> = fc.oneof(
+  fc.record({ name: opt(anyName), sale: saleInvalid }).map(({ name, sale }) => obj(field('name', name), ['sale', sale])),
+  fc.record({ name: nameInvalid, sale: opt(saleValid) }).map(({ name, sale }) => obj(['name', name], field('sale', sale))),
+  startsAtInvalid.map((v) => obj(['startsAt', v])),
+  fc.record({ name: opt(nameOk), x: extras(PATCH_FIELDS) }).map(({ name, x }) => obj(field('name', name), x)),
+  notAnObject
+)
+const patchValid: fc.Arbitrary<unknown> = fc.record({ name: opt(nameOk), startsAt: opt(fc.constantFrom(null, ...STARTS_AT_OK)), sale: opt(saleValid) })
+  .map(({ name, startsAt, sale }) => obj(field('name', name), field('startsAt', startsAt), field('sale', sale)))
+
 // ---------------------------------------------------------------------------------------------
 // Who is asking, and the headers that come along.
 
@@ -598,7 +637,7 @@ const anyKey: fc.Arbitrary<HeaderValue> = fc.oneof(invalidKey, validKey)
 const noise: fc.Arbitrary<Record<string, HeaderValue>> = fc.record({
   'x-request-id': fc.oneof(headerText, fc.constantFrom('trace-1', 'x'.repeat(128), 'x'.repeat(129), 'a b', randomUUID())),
   prefer: fc.oneof(fc.constantFrom('respond-async', 'RESPOND-ASYNC', 'respond-async, wait=1', 'wait=-1', 'handling=lenient', ''), headerText),
-  accept: fc.oneof(fc.constantFrom('application/xml', '*/*', 'text/html', 'application/problem+json'), headerText),
+  accept: fc.oneof(fc.constantFrom('application/xml', '*/*', 'text/html', 'application/problem+json', 'text/csv', 'text/csv;q=0.9, application/json'), headerText),
   origin: fc.oneof(fc.constantFrom('https://shop.example', 'null'), headerText),
 }, { requiredKeys: [] })
 
@@ -625,6 +664,7 @@ const cursorText = fc.oneof(
   fc.constantFrom('', 'x'.repeat(201), '!!!', '====', 'AAAA', '%FF'),
   nastyString
 )
+const organiserText = fc.oneof(fc.constantFrom('me', 'ME', 'me ', 'you', '', 'me,me'), fc.uuid(), nastyString)
 const statusText = fc.oneof(fc.constantFrom('available', 'held', 'booked', 'confirmed', 'cancelled', 'active', '', 'AVAILABLE', 'held ', 'held,booked'), nastyString)
 const eventIdText = fc.oneof(fc.constant(event.id), someUuid, urnUuid([event.id]), malformedUuid([event.id]), fc.constant(''))
 
@@ -736,6 +776,22 @@ function commandOnEvent (name: string, runs: number, route: string, path: (id: s
   }
 }
 
+/** Changes to an event: Alice's own only ever gets a refused body; anyone else's attempt, anything (403 or 404). */
+const patchFamily: Family = {
+  name: 'PATCH /v1/events/:eventId',
+  runs: 400,
+  arb: fc.tuple(eventTargets, actors).chain(([target, actor]) => fc.record({
+    body: envelopes(target.real && actor === 'alice' ? patchInvalid : fc.oneof(patchInvalid, patchValid)),
+    noise,
+  }).map(({ body, noise }) => probe({
+    route: 'PATCH /v1/events/:eventId',
+    method: 'PATCH',
+    url: `/v1/events/${target.segment}`,
+    headers: headersOf(noise, authorization(actor), typeHeader(body)),
+    ...(body.payload === undefined ? {} : { payload: body.payload }),
+  }))),
+}
+
 function bodyFamily (name: string, runs: number, route: string, bodies: fc.Arbitrary<unknown>, auth: fc.Arbitrary<Record<string, string>>): Family {
   return {
     name,
@@ -762,6 +818,9 @@ const AUTHENTICATED: Array<{ method: string, route: string, path: (id: string) =
   { method: 'DELETE', route: '/v1/holds/:holdId', path: (id) => `/v1/holds/${id}`, ids: holdTargets },
   { method: 'POST', route: '/v1/holds/:holdId/confirm', path: (id) => `/v1/holds/${id}/confirm`, ids: holdTargets },
   { method: 'GET', route: '/v1/requests/:requestId', path: (id) => `/v1/requests/${id}`, ids: requestTargets },
+  { method: 'PATCH', route: '/v1/events/:eventId', path: (id) => `/v1/events/${id}`, ids: eventTargets },
+  { method: 'GET', route: '/v1/events/:eventId/sales', path: (id) => `/v1/events/${id}/sales`, ids: eventTargets },
+  { method: 'GET', route: '/v1/events/:eventId/bookings', path: (id) => `/v1/events/${id}/bookings`, ids: eventTargets },
 ]
 const anyAuthenticated = fc.constantFrom(...AUTHENTICATED)
 
@@ -797,6 +856,8 @@ const CROSS_USER: Array<{ method: string, route: string, url: (upper: boolean) =
   { method: 'GET', route: '/v1/requests/:requestId', url: (u) => `/v1/requests/${u ? requestId.toUpperCase() : requestId}`, expect: { status: 404, code: 'REQUEST_NOT_FOUND' } },
   { method: 'GET', route: '/v1/bookings', url: () => `/v1/bookings?eventId=${event.id}` },
   { method: 'GET', route: '/v1/bookings', url: () => '/v1/bookings?limit=100' },
+  { method: 'GET', route: '/v1/events/:eventId/sales', url: (u) => `/v1/events/${u ? event.id.toUpperCase() : event.id}/sales`, expect: { status: 403, code: 'NOT_EVENT_ORGANISER' } },
+  { method: 'GET', route: '/v1/events/:eventId/bookings', url: (u) => `/v1/events/${u ? event.id.toUpperCase() : event.id}/bookings`, expect: { status: 403, code: 'NOT_EVENT_ORGANISER' } },
 ]
 const crossUserFamily: Family = {
   name: 'another buyer\'s holds, bookings and requests',
@@ -827,6 +888,7 @@ const BODY_ROUTES: Array<{ route: string, path: (id: string) => string, ids?: fc
   { route: '/v1/holds/:holdId/confirm', path: (id) => `/v1/holds/${id}/confirm`, ids: holdTargets, limit: 64 * 1024 },
   { method: 'DELETE', route: '/v1/holds/:holdId', path: (id) => `/v1/holds/${id}`, ids: holdTargets, limit: 64 * 1024 },
   { method: 'DELETE', route: '/v1/bookings/:bookingId', path: (id) => `/v1/bookings/${id}`, ids: bookingTargets, limit: 64 * 1024 },
+  { method: 'PATCH', route: '/v1/events/:eventId', path: (id) => `/v1/events/${id}`, ids: eventTargets, limit: 64 * 1024 },
 ]
 const MB = 1024 * 1024
 const oversizeFamily: Family = {
@@ -875,6 +937,9 @@ const LONG_ID_ROUTES: Array<{ method: string, route: string, path: (id: string) 
   { method: 'DELETE', route: '/v1/holds/:holdId', path: (id) => `/v1/holds/${id}`, code: 'HOLD_NOT_FOUND' },
   { method: 'POST', route: '/v1/holds/:holdId/confirm', path: (id) => `/v1/holds/${id}/confirm`, code: 'HOLD_NOT_FOUND' },
   { method: 'GET', route: '/v1/requests/:requestId', path: (id) => `/v1/requests/${id}`, code: 'REQUEST_NOT_FOUND' },
+  { method: 'PATCH', route: '/v1/events/:eventId', path: (id) => `/v1/events/${id}`, code: 'EVENT_NOT_FOUND', body: '{"sale":{"paused":true}}' },
+  { method: 'GET', route: '/v1/events/:eventId/sales', path: (id) => `/v1/events/${id}/sales`, code: 'EVENT_NOT_FOUND' },
+  { method: 'GET', route: '/v1/events/:eventId/bookings', path: (id) => `/v1/events/${id}/bookings`, code: 'EVENT_NOT_FOUND' },
 ]
 const longIds: Family = {
   name: 'ids longer than 100 characters',
@@ -898,7 +963,7 @@ const longIds: Family = {
 
 const ROUTED = ['/health', '/ready', '/v1/auth/signup', '/v1/auth/login', '/v1/events', `/v1/events/${event.id}`, `/v1/events/${event.id}/seats`,
   `/v1/events/${event.id}/bookings`, `/v1/events/${event.id}/holds`, '/v1/bookings', `/v1/bookings/${bookingId}`, `/v1/holds/${holdId}`,
-  `/v1/holds/${holdId}/confirm`, `/v1/requests/${requestId}`]
+  `/v1/holds/${holdId}/confirm`, `/v1/requests/${requestId}`, `/v1/events/${event.id}/sales`]
 const otherPaths: Family = {
   name: 'unknown paths and methods',
   runs: 250,
@@ -932,7 +997,7 @@ const FAMILIES: Family[] = [
   bodyFamily('POST /v1/auth/login', 250, '/v1/auth/login', fc.oneof({ weight: 9, arbitrary: signupInvalid }, { weight: 1, arbitrary: loginValidShape }), anyAuthorization),
   readFamily('GET /v1/events', 300, '/v1/events', () => '/v1/events', eventTargets, {
     authenticated: false,
-    query: query([['limit', limitText], ['cursor', cursorText]]),
+    query: query([['organiser', organiserText], ['limit', limitText], ['cursor', cursorText]]),
   }),
   bodyFamily('POST /v1/events', 400, '/v1/events', eventInvalid, actors.map(authorization)),
   readFamily('GET /v1/events/:eventId', 250, '/v1/events/:eventId', (id) => `/v1/events/${id}`, eventTargets, { authenticated: false, expectMissing: 'EVENT_NOT_FOUND' }),
@@ -952,6 +1017,12 @@ const FAMILIES: Family[] = [
   commandOnThing('DELETE /v1/holds/:holdId', 250, '/v1/holds/:holdId', 'DELETE', (id) => `/v1/holds/${id}`, holdTargets),
   commandOnThing('POST /v1/holds/:holdId/confirm', 250, '/v1/holds/:holdId/confirm', 'POST', (id) => `/v1/holds/${id}/confirm`, holdTargets),
   readFamily('GET /v1/requests/:requestId', 200, '/v1/requests/:requestId', (id) => `/v1/requests/${id}`, requestTargets, { authenticated: true, expectMissing: 'REQUEST_NOT_FOUND' }),
+  patchFamily,
+  readFamily('GET /v1/events/:eventId/sales', 200, '/v1/events/:eventId/sales', (id) => `/v1/events/${id}/sales`, eventTargets, { authenticated: true, expectMissing: 'EVENT_NOT_FOUND' }),
+  readFamily('GET /v1/events/:eventId/bookings', 300, '/v1/events/:eventId/bookings', (id) => `/v1/events/${id}/bookings`, eventTargets, {
+    authenticated: true,
+    query: query([['status', statusText], ['limit', limitText], ['cursor', cursorText]]),
+  }),
   tokenFamily,
   crossUserFamily,
   oversizeFamily,
