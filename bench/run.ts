@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process'
 import os from 'node:os'
 import { parseCli, type BenchOptions } from './lib/cli.ts'
 import { mergeRuns } from './lib/merge-runs.ts'
-import { computeRatios } from './lib/ratios.ts'
+import { computeRatios, SALE_WINDOW_LABEL } from './lib/ratios.ts'
 import { renderTable } from './lib/render-table.ts'
 import type { BenchRun, ScenarioResult } from './lib/result-types.ts'
 import { externalTarget, ownStack, type Target } from './lib/target.ts'
@@ -90,6 +90,10 @@ for (let runNumber = 1; runNumber <= options.runs; runNumber++) {
         break
       case 'flash-sale':
         report(await withTarget({}, (t) => flashSale(t, sizes.flash)))
+        break
+      case 'sale-window':
+        // The flash sale again, opening a second after the first buyer asks, with a limit of 4.
+        report(await withTarget({}, (t) => flashSale(t, { ...sizes.flash, label: SALE_WINDOW_LABEL, sale: { opensAfterMs: smoke ? 500 : 1_000, maxSeatsPerBuyer: 4 } })))
         break
       case 'hold-confirm':
         report(await withTarget({}, (t) => holdConfirm(t, { connections: sizes.holdConnections, durationS: duration })))

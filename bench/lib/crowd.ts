@@ -11,6 +11,8 @@ export interface Answer {
   status: number
   body: string
   firstSentAt: number
+  /** When the attempt that got this answer was sent. */
+  lastSentAt: number
   answeredAt: number
   attempts: number
 }
@@ -20,6 +22,11 @@ export interface CrowdOptions {
   connections: number
   /** A status that means "try again" (the baseline's 423): retried with jittered backoff. */
   retryStatus?: number
+  /**
+   * An answer that says when to come back (Seatline's 409 SALE_NOT_OPEN before the opening):
+   * the milliseconds to wait before asking again, or undefined for a final answer.
+   */
+  comeBackIn? (status: number, body: string): number | undefined
   onProgress? (answered: number): void
 }
 
@@ -84,7 +91,12 @@ export async function runCrowd (asks: Ask[], options: CrowdOptions): Promise<Ans
         retries.push({ index: item.index, attempts: item.attempts + 1, due: performance.now() + backoff, firstSentAt })
         continue
       }
-      answers[item.index] = { status: reply.status, body: reply.body, firstSentAt, answeredAt: performance.now(), attempts: item.attempts + 1 }
+      const wait = options.comeBackIn?.(reply.status, reply.body)
+      if (wait !== undefined) {
+        retries.push({ index: item.index, attempts: item.attempts + 1, due: performance.now() + wait, firstSentAt })
+        continue
+      }
+      answers[item.index] = { status: reply.status, body: reply.body, firstSentAt, lastSentAt: sentAt, answeredAt: performance.now(), attempts: item.attempts + 1 }
       answered++
       if (answered % 1000 === 0) options.onProgress?.(answered)
     }

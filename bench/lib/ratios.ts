@@ -1,5 +1,7 @@
 import type { Ratio, ScenarioResult } from './result-types.ts'
 
+export const SALE_WINDOW_LABEL = 'flash-sale: opens mid-run, limit 4'
+
 function find (results: ScenarioResult[], label: string): ScenarioResult | undefined {
   return results.find((r) => r.label === label)
 }
@@ -40,6 +42,11 @@ export function computeRatios (results: ScenarioResult[]): Ratio[] {
     ratios.push(ratio('flash-sale answers/s with live maps / without', share, '>= 0.9', share >= 0.9))
     const rss = live.rssMb?.gateway ?? 0
     ratios.push(ratio('gateway RSS with live maps (MB)', rss, '< 200', rss < 200))
+  }
+  const windowed = find(results, SALE_WINDOW_LABEL)
+  if (windowed && flash) {
+    const share = windowed.throughput / flash.throughput
+    ratios.push(ratio('flash-sale answers/s opening mid-run with a limit / without', share, '>= 0.95', share >= 0.95))
   }
   const cold = find(results, 'cold-big-event')
   if (cold && uniform) {

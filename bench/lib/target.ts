@@ -80,7 +80,11 @@ export function externalTarget (url: string): Target {
   }
 }
 
-export interface EventSpec { seats?: string[], sections?: Array<{ name: string, capacity: number }> }
+export interface EventSpec {
+  seats?: string[]
+  sections?: Array<{ name: string, capacity: number }>
+  sale?: { opensAt?: string, maxSeatsPerBuyer?: number }
+}
 
 /**
  * Creates an event for a scenario: straight into the database of a stack the bench started (the
@@ -90,7 +94,12 @@ export async function createEvent (target: Target, buyer: Buyer, spec: EventSpec
   if (target.db) {
     const db = target.db
     return db.transaction().execute(async (trx) => {
-      const event = await trx.insertInto('events').values({ name: 'Benchmark', created_by: buyer.userId }).returning('id').executeTakeFirstOrThrow()
+      const event = await trx.insertInto('events').values({
+        name: 'Benchmark',
+        created_by: buyer.userId,
+        ...(spec.sale?.opensAt ? { sale_opens_at: spec.sale.opensAt } : {}),
+        max_seats_per_buyer: spec.sale?.maxSeatsPerBuyer ?? null,
+      }).returning('id').executeTakeFirstOrThrow()
       // As the API inserts them (a big event analyzed, so plans know it).
       await insertSeats(trx, event.id, spec.seats ?? [])
       const sections = spec.sections?.length
@@ -107,6 +116,16 @@ export async function createEvent (target: Target, buyer: Buyer, spec: EventSpec
   })
   if (res.status !== 201) throw new Error(`creating an event answered ${res.status}: ${await res.text()}`)
   return await res.json() as { id: string, sections: Array<{ id: string }> }
+}
+
+/** Changes an event's sale through the API, as its organiser (the buyer who created it). */
+export async function patchSale (target: Target, organiser: Buyer, eventId: string, sale: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${target.url}/v1/events/${eventId}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${organiser.token}` },
+    body: JSON.stringify({ sale }),
+  })
+  if (res.status !== 200) throw new Error(`changing the sale answered ${res.status}: ${await res.text()}`)
 }
 
 /** Seat ids S1..Sn. */

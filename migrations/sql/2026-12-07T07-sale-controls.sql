@@ -29,10 +29,11 @@ create index holds_active_buyer on holds (event_id, user_id) where status = 'act
 create index seats_unbooked on seats (event_id) where status <> 'booked';
 
 -- One row per buyer and limited event: the lock that makes that buyer's commands take turns,
--- whatever partitions they run on.
+-- whatever partitions they run on. Nothing but a lock: no foreign keys, whose checks would cost
+-- every buyer's first command two more row locks (events and users are never deleted).
 create table event_buyers (
-  event_id uuid not null references events (id),
-  user_id uuid not null references users (id),
+  event_id uuid not null,
+  user_id uuid not null,
   primary key (event_id, user_id)
 );
 
@@ -57,27 +58,27 @@ create function seatline_buyer_places(p_event_id uuid, p_user_id uuid) returns i
 $$;
 
 -- Locks the row of every buyer of these commands ([{ eventId, userId }, …]) whose event has a buyer
--- limit, creating it if needed, in (event, buyer) order. A job calls it before it touches any seat,
--- so two jobs meet their buyers in the same order and cannot deadlock; a buyer's row stays locked
--- until the job commits. Locking a row this transaction holds already is free.
+-- limit, creating the rows that are missing, in (event, buyer) order. A job calls it before it
+-- touches any seat, so two jobs meet their buyers in the same order and cannot deadlock; a buyer's
+-- row stays locked until the job commits. Rows this transaction holds already cost nothing.
+-- Two statements, each in that order: new rows are inserted (a concurrent insert of the same row
+-- waits for this one to end), then every row is locked (ORDER BY comes before FOR UPDATE). A key
+-- one job locks in the second step it has passed in the first, so no job can hold a new row
+-- another is still to lock and also wait for that one.
 create function seatline_lock_buyers(p_commands jsonb) returns void
-  language plpgsql as $fn$
-declare
-  v_buyer record;
-begin
-  for v_buyer in
-    select distinct b.event_id, b.user_id
-      from (select (c ->> 'eventId')::uuid as event_id, (c ->> 'userId')::uuid as user_id
-              from jsonb_array_elements(p_commands) c) b
-      join events e on e.id = b.event_id
-     where e.max_seats_per_buyer is not null
-     order by b.event_id, b.user_id
-  loop
-    insert into event_buyers (event_id, user_id) values (v_buyer.event_id, v_buyer.user_id) on conflict do nothing;
-    perform 1 from event_buyers where event_id = v_buyer.event_id and user_id = v_buyer.user_id for update;
-  end loop;
-end
-$fn$;
+  language sql as $$
+  insert into event_buyers (event_id, user_id)
+  select distinct b.event_id, b.user_id
+    from (select (c ->> 'eventId')::uuid as event_id, (c ->> 'userId')::uuid as user_id from jsonb_array_elements(p_commands) c) b
+    join events e on e.id = b.event_id
+   where e.max_seats_per_buyer is not null
+   order by b.event_id, b.user_id
+  on conflict do nothing;
+  select 1 from event_buyers
+   where (event_id, user_id) in (select (c ->> 'eventId')::uuid, (c ->> 'userId')::uuid from jsonb_array_elements(p_commands) c)
+   order by event_id, user_id
+     for update;
+$$;
 
 create function seatline_iso(p_at timestamptz) returns text
   language sql immutable as $$
@@ -113,8 +114,11 @@ begin
   if v_sale.max_seats_per_buyer is null then
     return null;
   end if;
-  -- Held already when the job locked its buyers; taken here if the limit was set since.
-  perform seatline_lock_buyers(jsonb_build_array(jsonb_build_object('eventId', p_event_id, 'userId', p_user_id)));
+  -- Held already since the job locked its buyers; taken here if the limit was set since.
+  perform 1 from event_buyers where event_id = p_event_id and user_id = p_user_id for update;
+  if not found then
+    perform seatline_lock_buyers(jsonb_build_array(jsonb_build_object('eventId', p_event_id, 'userId', p_user_id)));
+  end if;
   v_current := seatline_buyer_places(p_event_id, p_user_id);
   if v_current + p_places > v_sale.max_seats_per_buyer then
     return jsonb_build_object('ok', false, 'code', 'BUYER_LIMIT_REACHED',
