@@ -38,10 +38,10 @@ const sizes = {
 }
 
 /** Runs `work` against a fresh stack (or the `--target`) and stops the stack whatever happens. */
-async function withTarget<T> (kind: { workers?: number, partitions?: number, baseline?: boolean, env?: Record<string, string> }, work: (target: Target) => Promise<T>): Promise<T> {
-  const target = options.target && !kind.baseline
+async function withTarget<T> (kind: { workers?: number, partitions?: number, baseline?: boolean, peer?: boolean, env?: Record<string, string> }, work: (target: Target) => Promise<T>): Promise<T> {
+  const target = options.target && !kind.baseline && !kind.peer
     ? externalTarget(options.target)
-    : await ownStack({ workers: kind.workers ?? options.workers, partitions: kind.partitions ?? options.partitions, baseline: kind.baseline, env: kind.env })
+    : await ownStack({ workers: kind.workers ?? options.workers, partitions: kind.partitions ?? options.partitions, baseline: kind.baseline, peer: kind.peer, env: kind.env })
   try {
     return await work(target)
   } catch (error) {
@@ -84,6 +84,10 @@ for (let runNumber = 1; runNumber <= options.runs; runNumber++) {
       case 'baseline':
         report(await withTarget({ baseline: true }, (t) => uniform(t, { connections: sizes.uniformConnections, durationS: duration })))
         report(await withTarget({ baseline: true }, (t) => flashSale(t, sizes.flash)))
+        break
+      case 'peer':
+        report(await withTarget({ peer: true }, (t) => uniform(t, { connections: sizes.uniformConnections, durationS: duration })))
+        report(await withTarget({ peer: true }, (t) => flashSale(t, sizes.flash)))
         break
       case 'uniform':
         report(await withTarget({}, (t) => uniform(t, { connections: sizes.uniformConnections, durationS: duration, config: stackConfig })))

@@ -53,6 +53,7 @@ export async function auditSeatBookings (target: Target, eventIds: string[], cre
     const extra = booked / seatsPerBooking - created.length
     return [check('booked seats match the 201s', extra >= 0 && extra <= inFlight, `${booked} booked seats, ${created.length} bookings answered 201, ${inFlight} cut off in flight at most`)]
   }
+  if (target.name === 'peer') return auditPeerBookings(target, eventIds, created, inFlight)
   const db = target.db
   const doubles = await sql<{ n: number }>`
     select count(*)::int as n from (
@@ -73,6 +74,24 @@ export async function auditSeatBookings (target: Target, eventIds: string[], cre
     check('no booking without a 201', n >= created.length && n - created.length <= inFlight,
       `${n} bookings in the database, ${created.length} answered 201, ${n - created.length} from requests cut off in flight (at most ${inFlight})`),
     check('seat counts add up', seats === n * seatsPerBooking && bookedSeats.rows[0]!.n === seats, `${seats} booked seat rows, ${bookedSeats.rows[0]!.n} seats marked booked, ${n} bookings of ${seatsPerBooking}`),
+  ]
+}
+
+/** The same checks on the peer's own tables. */
+async function auditPeerBookings (target: Target, eventIds: string[], created: string[], inFlight: number): Promise<AuditCheck[]> {
+  const db = target.db!
+  const { rows } = await sql<{ doubles: number, bookings: number, found: number, booked: number }>`
+    select (select count(*)::int from (select 1 from peer_bookings where event_id = any(${eventIds}::uuid[]) group by event_id, seat_id having count(*) > 1) d) as doubles,
+           (select count(*)::int from peer_bookings where event_id = any(${eventIds}::uuid[])) as bookings,
+           (select count(*)::int from peer_bookings where id = any(${created}::uuid[])) as found,
+           (select count(*)::int from peer_seats where status = 'booked' and event_id = any(${eventIds}::uuid[])) as booked`.execute(db)
+  const { doubles, bookings, found, booked } = rows[0]!
+  return [
+    check('the load booked something', created.length > 0, `${created.length} bookings answered 201`),
+    check('no seat sold twice', doubles === 0, `${doubles} seats booked twice`),
+    check('every 201 is in the database', found === created.length, `${found} of ${created.length} answered bookings found`),
+    check('no booking without a 201', bookings >= created.length && bookings - created.length <= inFlight, `${bookings} bookings, ${created.length} answered 201`),
+    check('seat counts add up', booked === bookings, `${booked} seats marked booked, ${bookings} bookings`),
   ]
 }
 

@@ -16,10 +16,10 @@ export interface BenchOptions {
  * In the order a full run takes them: `stream` right after `flash-sale`, the sale it is measured
  * against, and `sale-window` (the same sale, opening mid-run with a buyer limit) after them.
  */
-export const SCENARIOS = ['ceiling', 'baseline', 'uniform', 'flash-sale', 'stream', 'sale-window', 'hold-confirm', 'general-admission', 'cold-big-event', 'scale', 'observability'] as const
+export const SCENARIOS = ['ceiling', 'baseline', 'peer', 'uniform', 'flash-sale', 'stream', 'sale-window', 'hold-confirm', 'general-admission', 'cold-big-event', 'scale', 'observability'] as const
 
 /** Scenarios that start stacks with settings of their own: never against a --target. */
-const OWN_STACKS: string[] = ['baseline', 'ceiling', 'scale', 'observability']
+const OWN_STACKS: string[] = ['baseline', 'peer', 'ceiling', 'scale', 'observability']
 
 const HELP = `npm run bench -- [options]
 

@@ -10,6 +10,7 @@ const GRID = '#e5e7eb'
 const SYSTEM_COLOURS: Array<[string, string]> = [
   ['seatline', '#2563eb'],
   ['baseline', '#9ca3af'],
+  ['peer', '#dc2626'],
   ['postgres', '#d97706'],
 ]
 const PERCENTILE_COLOURS: Array<['p50' | 'p90' | 'p99', string]> = [

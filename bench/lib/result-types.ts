@@ -2,7 +2,7 @@ export interface LatencyMs { p50: number, p90: number, p99: number, max: number 
 export interface AuditCheck { name: string, ok: boolean, detail: string }
 export interface ScenarioResult {
   scenario: string            // 'uniform' | 'flash-sale' | 'hold-confirm' | 'general-admission' | 'scale' | 'ceiling'
-  system: 'seatline' | 'baseline' | 'postgres'
+  system: 'seatline' | 'baseline' | 'peer' | 'postgres'
   label: string               // row label, e.g. 'uniform', 'uniform (baseline)', 'scale: 4 workers', 'ceiling'
   config: { connections: number, durationS: number, workers?: number, partitions?: number }
   throughput: number          // successful operations per second (bookings/s, flows/s, transactions/s)

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { type Db, insertSeats } from '@seatline/db'
 import { sql } from 'kysely'
 import { startStack } from '../../test/harness/local-stack.ts'
@@ -8,7 +8,8 @@ export interface Buyer { userId: string, token: string }
 
 /** What a scenario loads: a stack the bench started itself, or one already running (`--target`). */
 export interface Target {
-  name: string
+  /** seatline; baseline (the tutorial design running Seatline's transaction); peer (the tutorial design on its own tables) */
+  name: 'seatline' | 'baseline' | 'peer'
   url: string
   /** Present only for stacks the bench started: the audit then reads the database directly. */
   db?: Db
@@ -24,19 +25,22 @@ export interface OwnStackOptions {
   partitions?: number
   /** Run the baseline server in place of Seatline's gateway and workers. */
   baseline?: boolean
+  /** Run the peer (bench/peer/server.ts) in place of Seatline's gateway and workers. */
+  peer?: boolean
   /** More environment for the stack's processes. */
   env?: Record<string, string>
 }
 
 export async function ownStack (options: OwnStackOptions): Promise<Target> {
   const secret = randomBytes(32).toString('hex')
+  const other = options.peer ? 'peer' : options.baseline ? 'baseline' : undefined
   const stack = await startStack({
-    workers: options.baseline ? 0 : options.workers,
-    gatewayScript: options.baseline ? 'bench/baseline/server.ts' : undefined,
+    workers: other ? 0 : options.workers,
+    gatewayScript: other ? `bench/${other}/server.ts` : undefined,
     env: { JWT_SECRET: secret, LOG_LEVEL: 'warn', QUEUE_PARTITIONS: String(options.partitions ?? 4), ...options.env },
   })
   return {
-    name: options.baseline ? 'baseline' : 'seatline',
+    name: other ?? 'seatline',
     url: stack.url,
     db: stack.db,
     pids: stack.pids,
@@ -91,6 +95,12 @@ export interface EventSpec {
  * baseline has no events API), through the API otherwise.
  */
 export async function createEvent (target: Target, buyer: Buyer, spec: EventSpec): Promise<{ id: string, sections: Array<{ id: string }> }> {
+  if (target.db && target.name === 'peer') {
+    const id = randomUUID()
+    await sql`insert into peer_seats (event_id, seat_id) select ${id}::uuid, unnest(${spec.seats ?? []}::text[])`.execute(target.db)
+    await sql`analyze peer_seats`.execute(target.db)
+    return { id, sections: [] }
+  }
   if (target.db) {
     const db = target.db
     return db.transaction().execute(async (trx) => {

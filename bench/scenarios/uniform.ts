@@ -40,8 +40,8 @@ export async function uniform (target: Target, options: UniformOptions): Promise
   const checks = await auditSeatBookings(target, pool.eventIds, created, 1, options.connections)
   return {
     scenario: 'uniform',
-    system: target.name === 'baseline' ? 'baseline' : 'seatline',
-    label: options.label ?? (target.name === 'baseline' ? 'uniform (baseline)' : 'uniform'),
+    system: target.name,
+    label: options.label ?? (target.name === 'seatline' ? 'uniform' : `uniform (${target.name})`),
     config: { connections: options.connections, durationS: options.durationS, ...options.config },
     throughput: created.length / result.durationS,
     unit: 'bookings/s',
