@@ -4,6 +4,7 @@
  * a 202 is polled until it has its answer.
  */
 import type { SeatCounts, SeatState, SectionState, Snapshot } from './live-map.ts'
+import { formatMoment, ticketsText } from './sale.ts'
 
 export interface Problem {
   type: string
@@ -14,6 +15,13 @@ export interface Problem {
   seats?: Array<{ seatId: string, status: 'held' | 'booked', retryAfterSeconds?: number }>
   remaining?: number
   errors?: Array<{ path: string, message: string }>
+  /** SALE_NOT_OPEN: when it opens. */
+  opensAt?: string
+  /** SALE_CLOSED: when it closed. */
+  closesAt?: string | null
+  /** BUYER_LIMIT_REACHED: places a buyer may have, and how many this one has. */
+  limit?: number
+  current?: number
 }
 
 export class ApiError extends Error {
@@ -27,8 +35,27 @@ export class ApiError extends Error {
   }
 }
 
-export interface EventSummary { id: string, name: string, startsAt: string | null, createdAt: string }
+export type SaleStatus = 'scheduled' | 'open' | 'paused' | 'closed' | 'sold-out'
+export interface Sale {
+  opensAt: string
+  closesAt: string | null
+  maxSeatsPerBuyer: number | null
+  paused: boolean
+  status: SaleStatus
+}
+/** What an organiser may set about a sale; what is left out keeps its default (or its value). */
+export interface SaleSettings { opensAt?: string, closesAt?: string | null, maxSeatsPerBuyer?: number | null, paused?: boolean }
+export interface EventSummary { id: string, name: string, startsAt: string | null, createdAt: string, sale: Sale }
 export interface EventDetail extends EventSummary { seats: SeatCounts, sections: SectionState[] }
+export interface SalesReport {
+  eventId: string
+  status: SaleStatus
+  seats: SeatCounts
+  sections: Array<{ id: string, name: string, capacity: number, remaining: number, sold: number, revenueCents: number }>
+  bookings: { confirmed: number, cancelled: number }
+  buyers: number
+  revenueCents: number
+}
 export interface Hold { holdId: string, eventId: string, seatIds: string[], expiresAt: string }
 export interface Booking {
   bookingId: string
@@ -74,6 +101,15 @@ export interface ApiClientOptions {
   baseUrl?: string
 }
 
+function networkError (error: unknown): ApiError {
+  return new ApiError({ type: 'about:blank', title: 'Network error', status: 0, code: 'NETWORK', detail: `the server could not be reached (${(error as Error).message})` })
+}
+
+/** The problem a refusal carries, or one made of its status line when the body has none. */
+function problemOf (res: Response, parsed: unknown): Problem {
+  return (parsed ?? { type: 'about:blank', title: res.statusText, status: res.status, code: 'HTTP', detail: res.statusText }) as Problem
+}
+
 function parseJson (text: string): unknown {
   try {
     return text ? JSON.parse(text) as unknown : undefined
@@ -89,8 +125,9 @@ export class ApiClient {
     this.#options = options
   }
 
-  async #send (method: string, path: string, body: unknown, key: string | undefined): Promise<Response> {
+  async #send (method: string, path: string, body: unknown, key: string | undefined, accept?: string): Promise<Response> {
     const headers: Record<string, string> = {}
+    if (accept) headers.accept = accept
     const token = this.#options.token()
     if (token) headers.authorization = `Bearer ${token}`
     if (body !== undefined) headers['content-type'] = 'application/json'
@@ -113,12 +150,12 @@ export class ApiClient {
           await sleep(1000 * (attempt + 1))
           continue
         }
-        throw new ApiError({ type: 'about:blank', title: 'Network error', status: 0, code: 'NETWORK', detail: `the server could not be reached (${(error as Error).message})` })
+        throw networkError(error)
       }
       const parsed = parseJson(await res.text())
       if (res.status === 202 && key) return this.#poll<T>(res.headers.get('location'), parsed)
       if (res.ok) return parsed as T
-      const problem = (parsed ?? { type: 'about:blank', title: res.statusText, status: res.status, code: 'HTTP', detail: res.statusText }) as Problem
+      const problem = problemOf(res, parsed)
       if ((res.status === 503 || res.status === 429) && attempt < RETRIES && (key || method === 'GET')) {
         const seconds = Number(res.headers.get('retry-after') ?? '1')
         await sleep(Math.min(Number.isFinite(seconds) ? seconds : 1, 10) * 1000 * (1 + Math.random() * 0.2))
@@ -148,8 +185,9 @@ export class ApiClient {
     return this.call<{ userId: string, token: string }>('POST', '/v1/auth/login', { email, password })
   }
 
-  events (cursor?: string | null) {
-    return this.call<Page<EventSummary>>('GET', `/v1/events?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+  /** The newest events; `mine`: only the caller's own (needs a token). */
+  events (cursor?: string | null, options: { mine?: boolean } = {}) {
+    return this.call<Page<EventSummary>>('GET', `/v1/events?limit=100${options.mine ? '&organiser=me' : ''}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
   }
 
   event (eventId: string) {
@@ -175,8 +213,31 @@ export class ApiClient {
     return { seats, sections: event.sections, counts: event.seats }
   }
 
-  createEvent (body: { name: string, startsAt?: string, seats?: string[], sections?: Array<{ name: string, capacity: number, priceCents?: number }> }) {
+  createEvent (body: { name: string, startsAt?: string, seats?: string[], sections?: Array<{ name: string, capacity: number, priceCents?: number }>, sale?: SaleSettings }) {
     return this.call<EventDetail>('POST', '/v1/events', body)
+  }
+
+  /** The organiser changes an event: what is given changes, what is left out stays. */
+  changeEvent (eventId: string, body: { name?: string, startsAt?: string | null, sale?: SaleSettings }) {
+    return this.call<EventDetail>('PATCH', `/v1/events/${encodeURIComponent(eventId)}`, body)
+  }
+
+  /** The organiser's sales report; 403 NOT_EVENT_ORGANISER for anyone else. */
+  salesReport (eventId: string) {
+    return this.call<SalesReport>('GET', `/v1/events/${encodeURIComponent(eventId)}/sales`)
+  }
+
+  /** Every booking of the event as CSV (organiser only): it needs the token, so it is no plain link. */
+  async bookingsCsv (eventId: string): Promise<Blob> {
+    let res: Response
+    try {
+      res = await this.#send('GET', `/v1/events/${encodeURIComponent(eventId)}/bookings`, undefined, undefined, 'text/csv')
+    } catch (error) {
+      throw networkError(error)
+    }
+    if (res.ok) return res.blob()
+    if (res.status === 401) this.#options.onUnauthenticated?.()
+    throw new ApiError(problemOf(res, parseJson(await res.text())))
   }
 
   hold (eventId: string, seatIds: string[], ttlSeconds: number) {
@@ -208,13 +269,28 @@ export class ApiClient {
   }
 }
 
-/** What a refusal means, in words, naming each seat. */
-export function describeProblem (problem: Problem): string {
+/** BUYER_LIMIT_REACHED: the limit, what the buyer has, and what is left if anything. */
+function limitWords ({ limit, current }: Problem): string {
+  if (limit === undefined) return 'you have as many tickets as one buyer may have for this event'
+  const most = `at most ${ticketsText(limit)} per buyer for this event`
+  if (!current) return most
+  if (current < limit) return `${most}, and you already have ${current}: ${limit - current} more at most`
+  return `${most}, and you already have ${current}`
+}
+
+/**
+ * What a refusal means, in words, naming each seat. `fields` names the request's fields the
+ * way the page labels them (errors[].path → label), for VALIDATION_FAILED.
+ */
+export function describeProblem (problem: Problem, fields: Record<string, string> = {}): string {
   if (problem.code === 'SEATS_UNAVAILABLE' && problem.seats?.length) {
     return problem.seats.map((s) => s.status === 'booked'
       ? `${s.seatId} is already booked`
       : `${s.seatId} is held by another buyer${s.retryAfterSeconds ? ` (free again in ${s.retryAfterSeconds} s unless they confirm)` : ''}`
     ).join('; ')
+  }
+  if (problem.code === 'VALIDATION_FAILED' && problem.errors?.length) {
+    return problem.errors.map((e) => fields[e.path] ? `${fields[e.path]}: ${e.message}` : `${e.path || 'body'} ${e.message}`).join('; ')
   }
   switch (problem.code) {
     case 'SOLD_OUT': return `sold out: only ${problem.remaining ?? 0} left in this section`
@@ -223,6 +299,12 @@ export function describeProblem (problem: Problem): string {
     case 'RATE_LIMITED': return 'too many requests; wait a moment'
     case 'OVERLOADED': return 'the sale is very busy; nothing was changed, try again'
     case 'UNAVAILABLE': return 'the service is unavailable; nothing was changed, try again'
+    case 'SALE_NOT_OPEN': return problem.opensAt ? `the sale opens at ${formatMoment(problem.opensAt)}` : 'the sale has not opened yet'
+    case 'SALE_CLOSED': return 'the sale has closed'
+    case 'SALE_PAUSED': return 'the organiser has paused the sale; try again later'
+    case 'BUYER_LIMIT_REACHED': return limitWords(problem)
+    case 'SALE_ALREADY_OPEN': return 'the sale has already opened, so its opening time can no longer move'
+    case 'NOT_EVENT_ORGANISER': return 'only the event\'s organiser may do this'
     default: return problem.detail || problem.title
   }
 }

@@ -1,18 +1,32 @@
 /**
  * The buyer's page: pick an event, watch its seats live, select up to 10, hold them, watch the
  * hold run down, confirm or release; book general admission by quantity; see and cancel one's
- * bookings. Every refusal is shown with the seat it names and why.
+ * bookings. Every refusal is shown with the seat it names and why. Before the sale opens, a
+ * countdown, and nothing to press until it ends.
  */
-import { ApiError, type Booking, clockOffset, describeProblem, type EventSummary, type Hold } from './api.ts'
+import { ApiError, type Booking, clockOffset, describeProblem, type EventSummary, type Hold, type Sale, type SaleStatus } from './api.ts'
 import { byId, el, formatCountdown, formatPrice, say } from './dom.ts'
 import { eventFromHash, fillEventSelect, setEventInHash } from './event-picker.ts'
 import { connectLive, type LiveEvent, showLiveMode } from './live.ts'
 import { effectiveStatus, type MapUpdate } from './live-map.ts'
 import type { PageContext } from './context.ts'
+import { formatDuration, formatMoment, limitText, nextChange, notOpenYet } from './sale.ts'
 import { SeatMapView } from './seat-map.ts'
 
 const MAX_SEATS = 10
 const TICK_MS = 250
+/** The organiser may pause, resume or move the sale at any time: read it again this often. */
+const SALE_READ_MS = 15_000
+/** Past the opening by our clock but not yet by the server's: ask again after this long. */
+const SALE_RETRY_MS = 1000
+
+const SALE_WORDS: Record<SaleStatus, (sale: Sale) => string> = {
+  scheduled: (sale) => `On sale at ${formatMoment(sale.opensAt)}`,
+  open: (sale) => sale.closesAt ? `On sale until ${formatMoment(sale.closesAt)}` : 'On sale',
+  paused: () => 'Sale paused by the organiser: no holds or bookings for now',
+  closed: () => 'The sale has closed',
+  'sold-out': () => 'Sold out',
+}
 
 const now = () => Date.now() + clockOffset
 
@@ -31,6 +45,9 @@ export function startBuyer (ctx: PageContext): void {
   let live: LiveEvent | undefined
   let hold: Hold | undefined
   let bookings: Booking[] = []
+  let sale: Sale | undefined
+  let saleReading = false
+  let saleReadAt = 0
   const sectionViews = new Map<string, { remaining: HTMLElement, quantity: HTMLInputElement, book: HTMLButtonElement }>()
 
   const holdKey = () => `seatline.hold.${ctx.session()?.userId ?? ''}`
@@ -44,12 +61,15 @@ export function startBuyer (ctx: PageContext): void {
     }).finally(() => {
       button.disabled = false
       renderHold()
+      renderSections(false)
     })
   }
 
   function showError (error: unknown): void {
     if (error instanceof ApiError) {
       say(message, `Not done: ${describeProblem(error.problem)}.`, 'error')
+      // The sale is not what this page thought: read it again to show what it is.
+      if (error.problem.code.startsWith('SALE_')) readSale()
       const refused = error.problem.seats?.map((s) => s.seatId) ?? []
       if (refused.length) {
         for (const seatId of refused) view.selected.delete(seatId)
@@ -64,7 +84,74 @@ export function startBuyer (ctx: PageContext): void {
 
   /** After a command: the stream will say what changed; without it, read the list now. */
   async function afterCommand (): Promise<void> {
+    // A command that went through (or a cancellation) may have opened a sale we thought shut.
+    if (sale && sale.status !== 'open') readSale()
     if (live && !live.streaming) await live.refresh()
+  }
+
+  /** Holds and bookings wait for the opening; the server would refuse them before it. */
+  const beforeOpening = () => sale !== undefined && notOpenYet(sale, now())
+
+  /** The event's sale as the server reads it now. */
+  async function readSale (): Promise<void> {
+    const id = eventId
+    if (!id || saleReading) return
+    saleReading = true
+    saleReadAt = Date.now()
+    try {
+      const event = await api.event(id)
+      if (id !== eventId) return
+      sale = event.sale
+      renderSale()
+    } catch {
+      // The next tick asks again.
+    } finally {
+      saleReading = false
+    }
+  }
+
+  /** The places I have in this event, as the buyer limit counts them: confirmed bookings and my hold. */
+  function myPlaces (): number {
+    const booked = bookings.filter((b) => b.eventId === eventId && b.status === 'confirmed')
+      .reduce((n, b) => n + (b.seatIds?.length ?? b.quantity ?? 0), 0)
+    return booked + (hold && hold.eventId === eventId ? hold.seatIds.length : 0)
+  }
+
+  function renderSale (): void {
+    const box = byId('sale-state')
+    box.hidden = !sale
+    if (!sale) return
+    box.dataset.status = sale.status
+    const text = SALE_WORDS[sale.status](sale)
+    // Only a change is announced: the countdown beside it is a timer, not read out every second.
+    if (byId('sale-text').textContent !== text) byId('sale-text').textContent = text
+    renderLimit()
+    renderSaleCountdown()
+    renderHold()
+    renderSections(false)
+  }
+
+  function renderLimit (): void {
+    const limit = byId('sale-limit')
+    const words = sale && limitText(sale)
+    limit.hidden = !words
+    if (words) limit.textContent = ctx.session() ? `${words} (you have ${myPlaces()}).` : `${words}.`
+  }
+
+  function renderSaleCountdown (): void {
+    const left = sale?.status === 'scheduled' ? Date.parse(sale.opensAt) - now() : undefined
+    const text = left === undefined ? '' : left > 0 ? `(in ${formatDuration(left)})` : '(opening now…)'
+    const countdown = byId('sale-countdown')
+    if (countdown.textContent !== text) countdown.textContent = text
+  }
+
+  /** Each tick: the countdown, and a read at the opening or closing, or when the last read is old. */
+  function tickSale (): void {
+    if (!sale || !eventId) return
+    renderSaleCountdown()
+    const change = nextChange(sale)
+    const since = Date.now() - saleReadAt
+    if ((change !== undefined && change <= now() && since >= SALE_RETRY_MS) || since >= SALE_READ_MS) readSale()
   }
 
   function repaint (): void {
@@ -133,7 +220,8 @@ export function startBuyer (ctx: PageContext): void {
       const v = sectionViews.get(section.id)
       if (!v) continue
       v.remaining.textContent = `${section.remaining} of ${section.capacity} left`
-      v.book.disabled = section.remaining === 0
+      v.book.disabled = section.remaining === 0 || beforeOpening()
+      v.book.title = beforeOpening() && sale ? `The sale opens at ${formatMoment(sale.opensAt)}` : ''
       v.quantity.max = String(Math.max(1, Math.min(MAX_SEATS, section.remaining)))
     }
   }
@@ -168,6 +256,9 @@ export function startBuyer (ctx: PageContext): void {
     view.selected.clear()
     renderSelection()
     const event = events.get(id)
+    sale = event?.sale
+    saleReadAt = 0
+    renderSale()
     byId('event-name').textContent = event?.name ?? 'Event'
     byId('event-when').textContent = event?.startsAt ? new Date(event.startsAt).toLocaleString() : ''
     byId('counts').textContent = 'Loading seats…'
@@ -187,6 +278,7 @@ export function startBuyer (ctx: PageContext): void {
     view.mine = new Set(hold && hold.eventId === eventId ? hold.seatIds : [])
     view.owned = new Set(bookings.filter((b) => b.eventId === eventId && b.status === 'confirmed').flatMap((b) => b.seatIds ?? []))
     repaint()
+    renderLimit()
   }
 
   function setHold (next: Hold | undefined): void {
@@ -199,8 +291,9 @@ export function startBuyer (ctx: PageContext): void {
 
   function renderHold (): void {
     holdCard.hidden = !hold
-    holdButton.disabled = Boolean(hold)
-    holdButton.title = hold ? 'Confirm or release your current hold first' : ''
+    const early = beforeOpening()
+    holdButton.disabled = Boolean(hold) || early
+    holdButton.title = hold ? 'Confirm or release your current hold first' : early && sale ? `The sale opens at ${formatMoment(sale.opensAt)}` : ''
     if (!hold) return
     holdCard.dataset.expiresAt = hold.expiresAt
     const where = hold.eventId === eventId ? '' : ` (${events.get(hold.eventId)?.name ?? 'another event'})`
@@ -210,6 +303,7 @@ export function startBuyer (ctx: PageContext): void {
   function tick (): void {
     const m = map()
     if (m) view.tick(m, now())
+    tickSale()
     if (!hold) return
     const left = Date.parse(hold.expiresAt) - now()
     countdown.textContent = formatCountdown(left)

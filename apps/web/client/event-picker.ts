@@ -18,11 +18,12 @@ export function eventLabel (event: EventSummary): string {
 }
 
 /**
- * Fills a select with the newest events (and the wanted one, if older), selects `wanted` or the
- * newest, and returns the events by id.
+ * Fills a select with the newest events (`mine`: the caller's own), and the wanted one if it is
+ * not among them (older, or someone else's), selects `wanted` or the newest, and returns the
+ * events by id.
  */
-export async function fillEventSelect (api: ApiClient, select: HTMLSelectElement, wanted?: string): Promise<Map<string, EventSummary>> {
-  const page = await api.events()
+export async function fillEventSelect (api: ApiClient, select: HTMLSelectElement, wanted?: string, options: { mine?: boolean } = {}): Promise<Map<string, EventSummary>> {
+  const page = await api.events(null, options)
   const events = new Map(page.items.map((e) => [e.id, e]))
   if (wanted && !events.has(wanted)) {
     const event = await api.event(wanted).catch(() => undefined)
