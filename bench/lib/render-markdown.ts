@@ -1,5 +1,5 @@
-import { FAIL, PASS, fmtRatio, mark } from './format.ts'
-import { COLUMNS, checkCount, extraEntries, failedChecks, machineLine, type Align } from './report-content.ts'
+import { FAIL, PASS, mark } from './format.ts'
+import { COLUMNS, checkCount, extraEntries, failedChecks, machineLine, ratioValue, type Align } from './report-content.ts'
 import type { BenchRun } from './result-types.ts'
 
 function mdCell (s: string): string {
@@ -54,7 +54,7 @@ export function renderMarkdown (run: BenchRun, svgFileName: string): string {
     lines.push(...mdTable(
       ['', 'ratio', 'value', 'target'],
       ['left', 'left', 'right', 'left'],
-      run.ratios.map((q) => [mark(q.ok), q.name, fmtRatio(q.value), q.target])
+      run.ratios.map((q) => [mark(q.ok), q.name, ratioValue(q), q.target])
     ))
   }
   lines.push('')

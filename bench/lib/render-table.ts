@@ -1,5 +1,5 @@
-import { FAIL, fmtInt, fmtRatio, mark } from './format.ts'
-import { COLUMNS, checkCount, extraEntries, failedChecks, machineLine, type Align } from './report-content.ts'
+import { FAIL, fmtInt, mark } from './format.ts'
+import { COLUMNS, checkCount, extraEntries, failedChecks, machineLine, ratioValue, type Align } from './report-content.ts'
 import type { BenchRun } from './result-types.ts'
 
 function pad (s: string, width: number, align: Align): string {
@@ -54,7 +54,7 @@ export function renderTable (run: BenchRun): string {
 
   if (run.ratios.length > 0) {
     lines.push('', 'ratios')
-    const rows = run.ratios.map((q) => [`  ${mark(q.ok)}`, q.name, fmtRatio(q.value), `target ${q.target}`])
+    const rows = run.ratios.map((q) => [`  ${mark(q.ok)}`, q.name, ratioValue(q), `target ${q.target}`])
     lines.push(...alignRows(rows, ['left', 'left', 'right', 'left']))
   }
 

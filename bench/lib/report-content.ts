@@ -1,6 +1,6 @@
 // What the console table and the Markdown report both show, so the two cannot drift apart.
-import { fmtInt, fmtMs, fmtStatuses, fmtValue, mark } from './format.ts'
-import type { BenchRun, LatencyMs, ScenarioResult } from './result-types.ts'
+import { fmtInt, fmtMs, fmtRatio, fmtStatuses, fmtValue, mark } from './format.ts'
+import type { BenchRun, LatencyMs, Ratio, ScenarioResult } from './result-types.ts'
 
 export type Align = 'left' | 'right'
 interface Column { header: string, align: Align, cell: (r: ScenarioResult) => string }
@@ -56,4 +56,10 @@ export function failedChecks (run: BenchRun): Array<{ label: string, name: strin
     }
   }
   return failed
+}
+
+/** A ratio's value, or what it could not be computed from: a hole must read as one, not as '-'. */
+export function ratioValue (q: Ratio): string {
+  if (q.missing !== undefined) return `missing: ${q.missing}`
+  return fmtRatio(q.value)
 }

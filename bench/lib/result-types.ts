@@ -15,7 +15,13 @@ export interface ScenarioResult {
   extra?: Record<string, number | string>   // e.g. { timeToAllAnswersMs: 4100, oversold: 0 }
   rssMb?: { gateway?: number, worker?: number }  // peak resident memory seen during the scenario
 }
-export interface Ratio { name: string, value: number, target: string, ok: boolean }
+export interface Ratio {
+  name: string
+  value: number               // NaN (null in the JSON) when an input is missing
+  target: string              // e.g. '>= 1.0'
+  ok: boolean                 // false whenever an input is missing
+  missing?: string            // what was missing, e.g. 'uniform (peer) row, uniform p99'
+}
 export interface BenchRun {
   date: string                // ISO timestamp
   commit: string              // short git hash

@@ -1,7 +1,7 @@
 import { auditSeatBookings, collectBookings, audit } from '../lib/audit.ts'
 import { jsonRequest, load, loadFigures } from '../lib/load.ts'
 import type { ScenarioResult } from '../lib/result-types.ts'
-import { sampleRss } from '../lib/rss.ts'
+import { cpuBetween, cpuByPid, pidsNamed, sampleRss } from '../lib/rss.ts'
 import { SEATS_PER_EVENT, seatPool } from '../lib/seat-pool.ts'
 import type { Target } from '../lib/target.ts'
 
@@ -22,6 +22,8 @@ export async function uniform (target: Target, options: UniformOptions): Promise
   let next = 0
   const created: string[] = []
   const rss = sampleRss(target.pids)
+  // Postgres's CPU over the load, on a stack the bench started (its database is on this machine).
+  const pgBefore = target.db ? await cpuByPid(pidsNamed('postgres')) : undefined
   const result = await load({
     title: options.label ?? 'uniform',
     url: target.url,
@@ -36,6 +38,7 @@ export async function uniform (target: Target, options: UniformOptions): Promise
       onResponse: collectBookings(created),
     }],
   })
+  const pgCpuS = pgBefore ? cpuBetween(pgBefore, await cpuByPid(pidsNamed('postgres'))) : Number.NaN
   const rssMb = await rss.stop()
   const checks = await auditSeatBookings(target, pool.eventIds, created, 1, options.connections)
   return {
@@ -47,6 +50,13 @@ export async function uniform (target: Target, options: UniformOptions): Promise
     unit: 'bookings/s',
     ...loadFigures(result),
     audit: audit(checks),
+    ...postgresCpu(pgCpuS, created.length),
     rssMb,
   }
+}
+
+/** Postgres CPU ms per booking, left out when it could not be measured (or nothing was booked). */
+function postgresCpu (cpuS: number, bookings: number): { extra?: Record<string, number> } {
+  const ms = (cpuS * 1000) / bookings
+  return Number.isFinite(ms) && ms >= 0 && bookings > 0 ? { extra: { postgresCpuMsPerBooking: Math.round(ms * 1000) / 1000 } } : {}
 }
