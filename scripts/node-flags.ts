@@ -7,7 +7,16 @@
  * are capped sets; waiters and batches by open connections), well under the limit. Every
  * start command (scripts/start.ts, the test and bench harness) takes them from here.
  */
-export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=128']
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=128', ...profileFlags()]
+
+/**
+ * With SEATLINE_CPU_PROF_DIR set, every process writes a V8 CPU profile there when it exits (Node
+ * refuses --cpu-prof in NODE_OPTIONS): `SEATLINE_CPU_PROF_DIR=/tmp/prof npm run bench:cpu -- 4`.
+ */
+function profileFlags (): string[] {
+  const dir = process.env.SEATLINE_CPU_PROF_DIR
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []
+}
 
 /**
  * glibc malloc settings for the same processes. By default each thread (V8's GC helpers,

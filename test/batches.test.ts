@@ -3,9 +3,12 @@ import type { Command } from '@seatline/contracts'
 import { RequestRecords } from '@seatline/db'
 import { ResourceLocks } from '@seatline/lock'
 import { Redis } from 'ioredis'
+import { sql } from 'kysely'
 import t from 'tap'
 import { StaleFenceError } from '../apps/worker/src/fencing.ts'
+import { handlerFor } from '../apps/worker/src/commands/index.ts'
 import { runCommands } from '../apps/worker/src/run-commands.ts'
+import { poll } from './helpers/api.ts'
 import { clearRedisPrefix, freshDatabase, REDIS_URL, uniqueName } from './helpers/stack.ts'
 
 const prefix = uniqueName('batches')
@@ -42,8 +45,10 @@ t.test('one seat asked for several times in a batch goes to the first asker only
 
   const active = await db.selectFrom('booking_seats').select('seat_id').where('event_id', '=', eventId).where('active', '=', true).orderBy('seat_id').execute()
   t.same(active.map((r) => r.seat_id), ['A1', 'A2'], 'one active booking per seat')
-  const recorded = await db.selectFrom('requests').select(['id', 'status']).where('id', 'in', batch.map((c) => c.requestId)).execute()
-  t.equal(recorded.length, 4, 'every command of the batch has its record')
+  const bookings = await db.selectFrom('bookings').select('id').where('event_id', '=', eventId).orderBy('id').execute()
+  t.same(bookings.map((b) => b.id), [batch[0]!.requestId, batch[3]!.requestId].sort(), 'each booking carries the id of the request that made it')
+  const recorded = await db.selectFrom('requests').select('id').where('id', 'in', batch.map((c) => c.requestId)).execute()
+  t.same(recorded, [], 'plain requests leave no record: their bookings are their results')
 })
 
 t.test('a batch runs its commands in order, whatever their kind', async (t) => {
@@ -80,8 +85,8 @@ t.test("one command's fault fails the job after the commands before it, never lo
   const batch = [book(0, 'D1'), book(1, 'D2'), book(2, 'D3')]
   await t.rejects(runCommands(context, batch), StaleFenceError, 'the job fails, so BullMQ retries it')
 
-  const records = await db.selectFrom('requests').select(['id', 'status']).where('id', 'in', batch.map((c) => c.requestId)).execute()
-  t.same(records, [{ id: batch[0]!.requestId, status: 'succeeded' }], 'the command before the fault is committed and recorded, the others not at all')
+  const bookings = await db.selectFrom('bookings').select('id').where('event_id', '=', eventId).execute()
+  t.same(bookings, [{ id: batch[0]!.requestId }], 'the command before the fault is committed, the others not at all')
   const seats = await db.selectFrom('seats').select(['seat_id', 'status']).where('event_id', '=', eventId).orderBy('seat_id').execute()
   t.same(seats.map((s) => s.status), ['booked', 'available', 'available'], 'nothing after the fault was changed')
 })
@@ -105,4 +110,36 @@ t.test('a recorded command given up by its gateway and re-sent from its record c
   t.same(await context.records.recordGaveUp(ranFirst), booked, 'ran first: giving up returns the booking, which the client must be told')
   const record = await db.selectFrom('requests').select('status').where('id', '=', ranFirst.requestId).executeTakeFirstOrThrow()
   t.equal(record.status, 'succeeded', 'and the record keeps it')
+})
+
+/**
+ * A worker frozen inside its transaction while the job runs again elsewhere: the second run waits
+ * for the first's row locks, and must then answer with what the first made, not refuse the seats
+ * the first took (there is no record of a plain request to tell it).
+ */
+t.test('a second run of a plain command that waited for the first replays it, booking or hold', async (t) => {
+  const { db, context, eventId, book, users } = await setUp(t, ['E1', 'E2'])
+  const hold: Command = { type: 'hold-seats', requestId: randomUUID(), userId: users[1]!, eventId, seatIds: ['E2'], ttlSeconds: 60 }
+  for (const command of [book(0, 'E1'), hold]) {
+    let finishFirst!: () => void
+    let firstResult: unknown
+    const gate = new Promise<void>((resolve) => { finishFirst = resolve })
+    const firstRun = db.transaction().execute(async (trx) => {
+      // The frozen run, fenced below anything Redis hands out: its writes are the older ones.
+      const [result] = await handlerFor(command).run(trx, [command], { fence: 1, records: context.records })
+      firstResult = result
+      await gate
+    })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const secondRun = runCommands(context, [command])
+    const waiting = await poll(async () => (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db)).rows[0]!.n, (n) => n > 0, 5_000)
+    t.ok(waiting > 0, `${command.type}: the second run waits for the first's locks`)
+    finishFirst()
+    await firstRun
+    const [second] = await secondRun
+    t.same(second, firstResult, `${command.type}: the second run answers with what the first made`)
+  }
+  const bookings = await db.selectFrom('bookings').select('id').where('event_id', '=', eventId).execute()
+  const holds = await db.selectFrom('holds').select('id').where('event_id', '=', eventId).execute()
+  t.equal(bookings.length + holds.length, 2, 'one booking and one hold, made once each')
 })

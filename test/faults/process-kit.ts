@@ -282,25 +282,30 @@ export async function requestRows (db: Db, eventId: string): Promise<RequestRow[
 }
 
 /**
- * Where the database disagrees with what the clients were told, one line per problem: for each
- * seat, one request record, whose result is the booking its client got (or a refusal if it was
- * refused); and no confirmed booking that nobody was told about.
+ * Where the database disagrees with what the clients were told, one line per problem. A keyed,
+ * async or 202-answered request has one record, whose result is what its client was told (the
+ * booking, or a refusal); a plain one has none, and is what it made: every booking told is a
+ * booking of its seat, made under its request's id, and no confirmed booking is one nobody was told.
  */
 export async function disagreements (db: Db, eventId: string, outcomes: Outcome[]): Promise<string[]> {
   const problems: string[] = []
   const bySeat = new Map<string, RequestRow[]>()
   for (const row of await requestRows(db, eventId)) for (const seat of row.seatIds) bySeat.set(seat, [...bySeat.get(seat) ?? [], row])
+  const seatsOf = new Map<string, string[]>()
+  const rows = await db.selectFrom('booking_seats').select(['booking_id', 'seat_id']).where('event_id', '=', eventId).execute()
+  for (const r of rows) seatsOf.set(r.booking_id, [...seatsOf.get(r.booking_id) ?? [], r.seat_id])
   for (const o of outcomes) {
-    const rows = bySeat.get(o.seatId) ?? []
-    if (rows.length !== 1) {
-      problems.push(`${o.seatId}: ${rows.length} request records`)
-      continue
+    const records = bySeat.get(o.seatId) ?? []
+    if (records.length > 1) problems.push(`${o.seatId}: ${records.length} request records`)
+    const recorded = records[0]
+    if (recorded?.status === 'pending') problems.push(`${o.seatId}: its record is still pending`)
+    if (o.final === 'booked') {
+      if (recorded && (recorded.status !== 'succeeded' || recorded.result?.booking?.bookingId !== o.bookingId)) {
+        problems.push(`${o.seatId}: told booking ${o.bookingId}, recorded ${recorded.status} ${JSON.stringify(recorded.result)}`)
+      }
+      if (!seatsOf.get(o.bookingId ?? '')?.includes(o.seatId)) problems.push(`${o.seatId}: told booking ${o.bookingId}, which is no booking of the seat`)
     }
-    const recorded = rows[0]!
-    if (o.final === 'booked' && (recorded.status !== 'succeeded' || recorded.result?.booking?.bookingId !== o.bookingId)) {
-      problems.push(`${o.seatId}: told booking ${o.bookingId}, recorded ${recorded.status} ${JSON.stringify(recorded.result)}`)
-    }
-    if (o.final === 'refused' && recorded.status !== 'failed') problems.push(`${o.seatId}: told refused, recorded ${recorded.status}`)
+    if (o.final === 'refused' && recorded && recorded.status !== 'failed') problems.push(`${o.seatId}: told refused, recorded ${recorded.status}`)
   }
   const told = new Set(outcomes.map((o) => o.bookingId).filter(Boolean))
   const held = await db.selectFrom('bookings').select('id').where('event_id', '=', eventId).where('status', '=', 'confirmed').execute()
@@ -338,7 +343,7 @@ export function holdSeat (db: Db, eventId: string, seatId: string): Promise<RowH
   return holdRows(db, sql`select 1 from seats where event_id = ${eventId} and seat_id = ${seatId} for update`)
 }
 
-/** Holds a request's record: any run of its command waits on it first thing in Postgres. */
+/** Holds a request's record: any run of its command waits on it, once it holds the command's seats. */
 export function holdRequest (db: Db, requestId: string): Promise<RowHold> {
   return holdRows(db, sql`select 1 from requests where id = ${requestId} for update`)
 }

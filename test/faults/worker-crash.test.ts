@@ -123,7 +123,7 @@ t.test('a worker SIGKILLed mid-job: its jobs are taken back within lock + stalle
   t.same(audit.lost, [], 'lost = 0')
   t.same(audit.doubled, [], 'doubled = 0')
   t.equal(audit.pending, 0, 'no request left pending')
-  t.same(await disagreements(stack.db, event.id, outcomes), [], "each seat's request record holds the booking its client was told, and nothing else is booked")
+  t.same(await disagreements(stack.db, event.id, outcomes), [], "each seat's record (or, for a plain request, its booking) holds what its client was told, and nothing else is booked")
 
   // A replacement joins and the stack carries on at full strength.
   const replacement = await stack.startWorker()
@@ -200,9 +200,9 @@ t.test('a frozen worker loses its job to the other worker, and its late run chan
   })
   const before = await snapshot()
 
-  // To catch the late run in the act, the test holds X1's request record, which any run of
-  // X1's command locks first thing in Postgres: a statement waiting on it after the wake-up can
-  // only be the woken worker's.
+  // To catch the late run in the act, the test holds X1's request record (X1's request is keyed),
+  // which any run of X1's command locks once it holds the seat: a statement waiting on it after
+  // the wake-up can only be the woken worker's.
   const { requestId: xRequestId } = await stack.db.selectFrom('idempotency_keys').select('request_id as requestId').where('key', '=', xKey).executeTakeFirstOrThrow()
   const recordHold = await holdRequest(stack.db, xRequestId)
   t.teardown(() => recordHold.release())
@@ -253,7 +253,7 @@ t.test('a frozen worker loses its job to the other worker, and its late run chan
   t.same(audit.lost, [], 'lost = 0: every told booking is there')
   t.same(audit.doubled, [], 'doubled = 0')
   t.equal(audit.pending, 0, 'no request left pending')
-  t.same(await disagreements(stack.db, event.id, all), [], "each request's recorded result is what its client was told, once")
+  t.same(await disagreements(stack.db, event.id, all), [], "each request's record (or, for a plain request, its booking) is what its client was told, once")
 })
 
 t.test('a long Postgres stall is not taken for death: the job keeps its lock and runs once', async (t) => {

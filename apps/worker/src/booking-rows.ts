@@ -1,14 +1,14 @@
 import type { Booking } from '@seatline/contracts'
-import { randomUUID } from 'node:crypto'
 import type { Trx } from './commands/command-handler.ts'
 
+/** A booking's id is the id of the request that makes it: an earlier run is found by it. */
 export type NewBooking =
-  | { eventId: string, userId: string, seatIds: string[] }
-  | { eventId: string, userId: string, sectionId: string, quantity: number }
+  | { id: string, eventId: string, userId: string, seatIds: string[] }
+  | { id: string, eventId: string, userId: string, sectionId: string, quantity: number }
 
 /** Inserts a confirmed booking (and its seat rows, whose unique index forbids a double). */
 export async function insertBooking (trx: Trx, booking: NewBooking): Promise<Booking> {
-  const id = randomUUID()
+  const { id } = booking
   const section = 'sectionId' in booking ? booking : undefined
   const row = await trx.insertInto('bookings').values({
     id,

@@ -31,10 +31,12 @@ export class RecordedTwiceError extends Error {
 const GAVE_UP: CommandResult = { ok: false, code: 'UNAVAILABLE', detail: 'the command could not be processed; nothing was changed, try again' }
 
 /**
- * The durable record of every accepted command, and its one owner. The gateway writes a pending
- * row only when it must answer before the result exists (a 202, an idempotency key); otherwise
- * the worker's write of the result, in the transaction of its effects, is the first. The rule
- * for writing a result lives in SQL (`seatline_record_result`), shared with the booking function.
+ * The durable record of accepted commands, and its one owner. The gateway writes a pending row
+ * only when it must answer before the result exists (a 202, an idempotency key); the run then
+ * completes it, in the transaction of its effects. A command that makes something (a booking, a
+ * hold) makes it under its request id, so a plain request needs no row: an earlier run is found
+ * by what it made (migration T08). The rules live in SQL (`seatline_prior_result`,
+ * `seatline_finish_command`), shared with the booking function.
  */
 export class RequestRecords {
   readonly #db: Db
@@ -74,12 +76,12 @@ export class RequestRecords {
     })
   }
 
-  /** Records a command as pending, unless it is recorded already. */
+  /**
+   * Records a command as pending, unless it is recorded already; a command that already ran
+   * without a record (a plain request's booking) is recorded with what it made, at once.
+   */
   async recordPending (command: Command, executor: Executor = this.#db): Promise<void> {
-    await executor.insertInto('requests')
-      .values({ id: command.requestId, user_id: command.userId, command: JSON.stringify(command) })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute()
+    await sql`select seatline_record_pending(${JSON.stringify(command)}::jsonb)`.execute(executor)
   }
 
   /** Only the owner's: another user's request is indistinguishable from a missing one. */
@@ -102,17 +104,20 @@ export class RequestRecords {
   }
 
   /**
-   * The result of a command that already ran (a retried job, a stalled one run again), else
-   * undefined. Locks the request's row, so two runs of one command take turns.
+   * The result of a command that already ran (a retried job, a stalled one run again): its
+   * record, or what it made; else undefined. Locks the request's row, so two runs of one command
+   * take turns; a command that makes something locks what it changes first, so that a run that
+   * waited for another sees its work.
    */
-  async prior (trx: Transaction<Database>, requestId: string): Promise<CommandResult | undefined> {
-    const { rows } = await sql<{ result: CommandResult | null }>`select seatline_prior_result(${requestId}) as result`.execute(trx)
+  async prior (trx: Transaction<Database>, command: Command): Promise<CommandResult | undefined> {
+    const { rows } = await sql<{ result: CommandResult | null }>`select seatline_prior_result(${JSON.stringify(command)}::jsonb) as result`.execute(trx)
     return rows[0]?.result ?? undefined
   }
 
-  /** Stores a command's result with its effects; a second run of the command must roll back. */
+  /** Finishes a command with its effects: its record completed or written, if it has one to have. */
   async record (trx: Transaction<Database>, command: Command, result: CommandResult): Promise<void> {
-    if (!await this.#write(trx, command, result)) throw new RecordedTwiceError(`request ${command.requestId} was recorded by another run`)
+    const { rows } = await sql<{ done: boolean }>`select seatline_finish_command(${JSON.stringify(command)}::jsonb, ${JSON.stringify(result)}::jsonb) as done`.execute(trx)
+    if (!rows[0]!.done) throw new RecordedTwiceError(`request ${command.requestId} was recorded by another run`)
   }
 
   /**
@@ -124,11 +129,17 @@ export class RequestRecords {
    */
   async recordGaveUp (command: Command): Promise<CommandResult | undefined> {
     return this.#db.transaction().execute(async (trx) => {
+      // A run that made something, without a record (a plain request): that is its answer.
+      const ran = await this.prior(trx, command)
+      if (ran) {
+        await this.#write(trx, command, ran)
+        return ran
+      }
       if (await this.#write(trx, command, GAVE_UP)) {
         await trx.deleteFrom('idempotency_keys').where('request_id', '=', command.requestId).execute()
         return undefined
       }
-      return await this.prior(trx, command.requestId)
+      return await this.prior(trx, command)
     })
   }
 

@@ -25,11 +25,15 @@ export interface CommandHandler<C extends Command> {
 
 /**
  * A handler for commands written as a few statements in TypeScript: each command in turn,
- * inside the job's transaction, between the replay check and the record of its result.
+ * inside the job's transaction, between the replay check and the record of its result. A command
+ * that makes something locks the rows it will change first (`lock`), so that a run that waited
+ * for an earlier run of the same command finds its work and replays it; what `lock` returns is
+ * handed to `apply`.
  */
-export function oneAtATime<C extends Command> (
+export function oneAtATime<C extends Command, L = void> (
   resources: (command: C) => string[],
-  apply: (trx: Trx, command: C, fence: number) => Promise<CommandResult>
+  apply: (trx: Trx, command: C, fence: number, locked: L) => Promise<CommandResult>,
+  lock?: (trx: Trx, command: C, fence: number) => Promise<L>
 ): CommandHandler<C> {
   return {
     resources,
@@ -38,12 +42,13 @@ export function oneAtATime<C extends Command> (
       const trx = executor as Trx
       const results: CommandResult[] = []
       for (const command of commands) {
-        const prior = await records.prior(trx, command.requestId)
+        const locked = await lock?.(trx, command, fence) as L
+        const prior = await records.prior(trx, command)
         if (prior) {
           results.push(prior)
           continue
         }
-        const result = await apply(trx, command, fence)
+        const result = await apply(trx, command, fence, locked)
         await records.record(trx, command, result)
         results.push(result)
       }
