@@ -96,7 +96,7 @@ export async function buildApp ({ config, services, logger }: AppOptions): Promi
   // The pages (GET /, /organiser, /app/*): outside the load guards and auth, like health.
   await app.register(webApp)
   await app.register(async (api) => {
-    await api.register(loadGuards, { config, redis: services.redis })
+    await api.register(loadGuards, { config, redis: services.rateLimitRedis })
     await api.register(authRoutes)
     await api.register(eventReads)
     await api.register(eventStream)

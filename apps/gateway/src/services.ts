@@ -22,6 +22,8 @@ declare module 'fastify' {
 export interface Services {
   db: Db
   redis: RedisClient
+  /** The rate limit's own connection: one command per request, pipelined by event-loop turn. */
+  rateLimitRedis: RedisClient
   users: UsersRepository
   events: EventsRepository
   holds: HoldsRepository
@@ -39,6 +41,9 @@ export async function createServices (config: Config): Promise<Services> {
   const redis = createFailFastRedis(config, 'seatline-gateway', { lazyConnect: true })
   redis.on('error', () => {})
   await redis.connect()
+  const rateLimitRedis = createFailFastRedis(config, 'seatline-gateway-rate-limit', { lazyConnect: true, autoPipelining: true })
+  rateLimitRedis.on('error', () => {})
+  await rateLimitRedis.connect()
   const unavailable = new KnownUnavailable()
   const dispatcher = new CommandDispatcher({
     redis,
@@ -62,6 +67,7 @@ export async function createServices (config: Config): Promise<Services> {
   return {
     db,
     redis,
+    rateLimitRedis,
     users: new UsersRepository(db),
     events,
     holds: new HoldsRepository(db),
@@ -76,7 +82,7 @@ export async function createServices (config: Config): Promise<Services> {
       live.close()
       await seatChanges.close()
       await dispatcher.close()
-      await redis.quit().catch(() => {})
+      await Promise.all([redis.quit().catch(() => {}), rateLimitRedis.quit().catch(() => {})])
       await db.destroy()
     },
   }

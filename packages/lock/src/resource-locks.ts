@@ -7,14 +7,18 @@ import { fenceKey, lockKey } from './lock-keys.ts'
 const ACQUIRE = readFileSync(new URL('./scripts/acquire-lock-1.lua', import.meta.url), 'utf8')
 const RELEASE = readFileSync(new URL('./scripts/release-lock-1.lua', import.meta.url), 'utf8')
 const DRAW_FENCE = readFileSync(new URL('./scripts/draw-fence-1.lua', import.meta.url), 'utf8')
+const ACQUIRE_ALL = readFileSync(new URL('./scripts/acquire-locks-n.lua', import.meta.url), 'utf8')
+const RELEASE_ALL = readFileSync(new URL('./scripts/release-locks-n.lua', import.meta.url), 'utf8')
 
 /** The scripts, as defined on a client or queued on a pipeline. */
 interface LockCommands<R> {
   seatlineAcquireLock (lock: string, token: string, ttlMs: number): R
   seatlineReleaseLock (lock: string, token: string): R
   seatlineDrawFence (counter: string): R
+  /** Variable keys: their count first (ioredis's form for scripts without a fixed number). */
+  seatlineAcquireLocks (keyCount: number, ...keysThenArgs: Array<string | number>): R
+  seatlineReleaseLocks (keyCount: number, ...keysThenArgs: string[]): R
 }
-type LockPipeline = LockCommands<unknown> & { exec (): Promise<Array<[Error | null, unknown]> | null> }
 type LockClient = LockCommands<Promise<unknown>>
 type Replies = Array<[Error | null, unknown]>
 
@@ -54,6 +58,8 @@ export class ResourceLocks {
     redis.defineCommand('seatlineAcquireLock', { numberOfKeys: 1, lua: ACQUIRE })
     redis.defineCommand('seatlineReleaseLock', { numberOfKeys: 1, lua: RELEASE })
     redis.defineCommand('seatlineDrawFence', { numberOfKeys: 1, lua: DRAW_FENCE })
+    redis.defineCommand('seatlineAcquireLocks', { lua: ACQUIRE_ALL })
+    redis.defineCommand('seatlineReleaseLocks', { lua: RELEASE_ALL })
     this.#redis = redis
     this.#prefix = options.prefix
     this.#ttlMs = options.ttlMs ?? 5_000
@@ -62,8 +68,9 @@ export class ResourceLocks {
 
   /**
    * Locks every resource under one owner token, all or nothing: each attempt asks for all of them
-   * and a fence in one pipelined round trip and gives back what it got if any was taken, so two
-   * callers wanting overlapping sets can neither deadlock nor hold half a set while they wait.
+   * and a fence in one round trip (one script on one Redis, every lock and then the fence; a
+   * pipeline of one script per lock on a Cluster) and gives back what it got if any was taken, so
+   * two callers wanting overlapping sets can neither deadlock nor hold half a set while they wait.
    */
   async acquire (resources: string[]): Promise<HeldLocks> {
     const token = randomUUID()
@@ -78,22 +85,18 @@ export class ResourceLocks {
   }
 
   async #tryAll (sorted: string[], token: string): Promise<number | undefined> {
-    const replies = this.#redis.isCluster ? await this.#acquireAcrossNodes(sorted, token) : await this.#acquireInOneTrip(sorted, token)
+    if (!this.#redis.isCluster) {
+      const keys = [...sorted.map((resource) => lockKey(this.#prefix, resource)), fenceKey(this.#prefix)]
+      const fence = Number(await (this.#redis as unknown as LockClient).seatlineAcquireLocks(keys.length, ...keys, token, this.#ttlMs))
+      return fence > 0 ? fence : undefined
+    }
+    const replies = await this.#acquireAcrossNodes(sorted, token)
     const failure = replies.find(([error]) => error)?.[0]
     const taken = sorted.filter((_, i) => !replies[i]?.[0] && Number(replies[i]?.[1]) === 1)
     if (!failure && taken.length === sorted.length) return Number(replies[sorted.length]![1])
     await this.#release(taken, token)
     if (failure) throw failure
     return undefined
-  }
-
-  /** One Redis: the locks and then the fence, in order, in one pipelined round trip. */
-  async #acquireInOneTrip (sorted: string[], token: string): Promise<Replies> {
-    const pipeline = this.#redis.pipeline() as unknown as LockPipeline
-    for (const resource of sorted) pipeline.seatlineAcquireLock(lockKey(this.#prefix, resource), token, this.#ttlMs)
-    // Drawn after the locks; wasted (harmlessly) when one was taken.
-    pipeline.seatlineDrawFence(fenceKey(this.#prefix))
-    return await pipeline.exec() ?? []
   }
 
   /**
@@ -116,9 +119,7 @@ export class ResourceLocks {
       await Promise.all(resources.map((resource) => client.seatlineReleaseLock(lockKey(this.#prefix, resource), token)))
       return
     }
-    const pipeline = this.#redis.pipeline() as unknown as LockPipeline
-    for (const resource of resources) pipeline.seatlineReleaseLock(lockKey(this.#prefix, resource), token)
-    const failure = (await pipeline.exec())?.find(([error]) => error)?.[0]
-    if (failure) throw failure
+    const keys = resources.map((resource) => lockKey(this.#prefix, resource))
+    await (this.#redis as unknown as LockClient).seatlineReleaseLocks(keys.length, ...keys, token)
   }
 }

@@ -6,7 +6,7 @@ export type RedisClient = Redis | Cluster
 
 export type RedisTarget = Pick<Config, 'redisUrl' | 'redisClusterNodes'>
 
-function connect (target: RedisTarget, options: RedisOptions, clientOptions: { enableOfflineQueue?: boolean } = {}): RedisClient {
+function connect (target: RedisTarget, options: RedisOptions, clientOptions: { enableOfflineQueue?: boolean, enableAutoPipelining?: boolean } = {}): RedisClient {
   if (!target.redisClusterNodes) return new Redis(target.redisUrl, { ...options, ...clientOptions })
   const { lazyConnect, ...redisOptions } = options
   // Commands to different nodes are pipelined per node as they are made (lock sets span slots).
@@ -23,10 +23,13 @@ export function createBlockingRedis (target: RedisTarget, name: string): RedisCl
 
 /**
  * For request paths: when Redis is away a command fails at once, so the gateway can answer
- * 503 instead of holding the client.
+ * 503 instead of holding the client. `autoPipelining` sends every command of one event-loop turn
+ * in one write: for a client whose commands are many, small and independent (the rate limit's,
+ * one per request), never for BullMQ's, whose scripts assume their own order of round trips.
  */
-export function createFailFastRedis (target: RedisTarget, name: string, options: { lazyConnect?: boolean } = {}): RedisClient {
-  return connect(target, { maxRetriesPerRequest: 1, connectTimeout: 2_000, connectionName: name, ...options }, { enableOfflineQueue: false })
+export function createFailFastRedis (target: RedisTarget, name: string, options: { lazyConnect?: boolean, autoPipelining?: boolean } = {}): RedisClient {
+  const { autoPipelining, ...rest } = options
+  return connect(target, { maxRetriesPerRequest: 1, connectTimeout: 2_000, connectionName: name, ...rest }, { enableOfflineQueue: false, ...(autoPipelining ? { enableAutoPipelining: true } : {}) })
 }
 
 /** Fails with one clear line when Redis does not answer at start. */
