@@ -30,7 +30,7 @@ type Call = (method: string, path: string, options?: CallOptions) => Promise<Rep
 const DOC_ID = 'https://seatline.test/openapi.json'
 const ZERO = '00000000-0000-4000-8000-000000000000'
 // Prometheus text and an event stream: documented, but there is no JSON to give a schema for.
-const NOT_JSON = new Set(['GET /metrics', 'GET /v1/events/{eventId}/stream'])
+const NOT_JSON = new Set(['GET /metrics', 'GET /v1/events/{eventId}/stream', 'GET /v1/queue/{ticketId}/stream'])
 
 const methodsOf = (route: RouteOptions) => [route.method].flat()
 const templateOf = (url: string) => url.replace(/:(\w+)/g, '{$1}')

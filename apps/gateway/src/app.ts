@@ -17,6 +17,7 @@ import webApp from './plugins/web-app.ts'
 import authenticatedRoutes from './routes/authenticated/index.ts'
 import authRoutes from './routes/public/auth.ts'
 import eventStream from './routes/public/event-stream.ts'
+import queueStream from './routes/public/queue-stream.ts'
 import eventReads from './routes/public/events.ts'
 import healthRoutes from './routes/public/health.ts'
 import type { Services } from './services.ts'
@@ -100,6 +101,7 @@ export async function buildApp ({ config, services, logger }: AppOptions): Promi
     await api.register(authRoutes)
     await api.register(eventReads)
     await api.register(eventStream)
+    await api.register(queueStream)
     await api.register(authenticatedRoutes)
   })
   return app

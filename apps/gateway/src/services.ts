@@ -1,10 +1,11 @@
 import type { Config } from '@seatline/config'
 import { createDb, type Db, poolStats, RequestRecords } from '@seatline/db'
 import { createRegistry, observePool } from '@seatline/metrics'
-import { CommandDispatcher, createFailFastRedis, type RedisClient, subscribeSeatChanges, watchRedisEpoch } from '@seatline/queue'
+import { CommandDispatcher, createFailFastRedis, type RedisClient, subscribeSeatChanges, subscribeWaitingRoom, WaitingRoom, watchRedisEpoch } from '@seatline/queue'
 import { KnownUnavailable } from './lib/known-unavailable.ts'
 import { LiveMaps } from './lib/live-maps.ts'
 import { CommandSubmitter } from './lib/submit-command.ts'
+import { TicketStreams } from './lib/ticket-streams.ts'
 import { BookingsRepository } from './repositories/bookings.ts'
 import { EventsRepository } from './repositories/events.ts'
 import { HoldsRepository } from './repositories/holds.ts'
@@ -32,6 +33,9 @@ export interface Services {
   requests: RequestRecords
   commands: CommandSubmitter
   live: LiveMaps
+  /** The events' waiting rooms in Redis, and the queue tickets' streams on this gateway. */
+  room: WaitingRoom
+  tickets: TicketStreams
   metrics: MetricsOptions
   close (): Promise<void>
 }
@@ -62,6 +66,9 @@ export async function createServices (config: Config): Promise<Services> {
   const events = new EventsRepository(db)
   const live = new LiveMaps({ source: events, writesPerSecond: config.liveMapWritesPerSecond })
   const seatChanges = await subscribeSeatChanges(config, config.queuePrefix, { onNotices: (n) => live.notice(n), onGap: () => live.gap() })
+  const room = new WaitingRoom(redis, config.queuePrefix)
+  const tickets = new TicketStreams({ room, sale: (eventId) => events.saleSettings(eventId) })
+  const admissions = await subscribeWaitingRoom(config, config.queuePrefix, { onStep: (step) => tickets.onStep(step), onGap: () => tickets.gap() })
   const registry = createRegistry('gateway')
   observePool(registry, () => poolStats(db))
   return {
@@ -72,15 +79,18 @@ export async function createServices (config: Config): Promise<Services> {
     events,
     holds: new HoldsRepository(db),
     bookings: new BookingsRepository(db),
-    sales: new SalesRepository(db, events),
+    sales: new SalesRepository(db, events, room),
     requests,
     commands: new CommandSubmitter({ dispatcher, records: requests, unavailable, waitMs: config.bookingWaitMs }),
     live,
+    room,
+    tickets,
     metrics: { registry, jobCounts: () => dispatcher.jobCounts() },
     async close () {
       epoch.stop()
       live.close()
-      await seatChanges.close()
+      tickets.close()
+      await Promise.all([seatChanges.close(), admissions.close()])
       await dispatcher.close()
       await Promise.all([redis.quit().catch(() => {}), rateLimitRedis.quit().catch(() => {})])
       await db.destroy()

@@ -2,9 +2,10 @@ import { createLogger, exitOnStartupFailure, loadConfigOrExit } from '@seatline/
 import { createDb, poolStats, prepareDatabase, RequestRecords } from '@seatline/db'
 import { ResourceLocks } from '@seatline/lock'
 import { createRegistry, observePool, serveMetrics } from '@seatline/metrics'
-import { assertRedisReachable, changesOf, createBlockingRedis, publishSeatChanges, type SeatChangeNotice, startPartitionWorkers, sweptNotices, watchRedisEpoch } from '@seatline/queue'
+import { assertRedisReachable, changesOf, createBlockingRedis, publishSeatChanges, type SeatChangeNotice, startPartitionWorkers, sweptNotices, WaitingRoom, watchRedisEpoch } from '@seatline/queue'
 import closeWithGrace from 'close-with-grace'
 import { JobObserver } from './job-observer.ts'
+import { startAdmissionSteps } from './maintenance/admission-steps.ts'
 import { startMaintenance } from './maintenance/maintenance-queue.ts'
 import { runCommands } from './run-commands.ts'
 
@@ -70,9 +71,10 @@ const maintenance = await startMaintenance({
   log,
   onSwept: async (seats) => announce(sweptNotices(seats)),
 })
+const admissions = await startAdmissionSteps({ redis, prefix: config.queuePrefix, db, room: new WaitingRoom(redis, config.queuePrefix), log })
 const epoch = watchRedisEpoch(redis, config.queuePrefix, () => {
   log.warn('redis lost its data: restoring queue settings and sending pending requests again')
-  Promise.all([partitions.restoreSettings(), maintenance.restore()])
+  Promise.all([partitions.restoreSettings(), maintenance.restore(), admissions.restore()])
     .catch((err: unknown) => log.error({ err }, 'could not restore after redis lost its data'))
 })
 const metricsServer = config.workerMetricsPort ? await serveMetrics(registry, config.workerMetricsPort, config.host) : undefined
@@ -83,7 +85,7 @@ closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {
   else log.info({ signal }, 'shutting down')
   epoch.stop()
   metricsServer?.close()
-  await Promise.all([partitions.close(), maintenance.close()])
+  await Promise.all([partitions.close(), maintenance.close(), admissions.close()])
   await redis.quit().catch(() => {})
   await db.destroy()
 })

@@ -20,10 +20,11 @@ export async function lockBuyers (executor: Executor, commands: readonly Command
 }
 
 /**
- * Why the buyer may not take `places` more now (the sale's window, its pause, the buyer's
- * limit), by the rule in SQL that the booking function applies too (`seatline_sale_refusal`).
+ * Why the buyer may not take `places` more now (the sale's window, its pause, the waiting room's
+ * admission the command carries, the buyer's limit), by the rule in SQL that the booking
+ * function applies too (`seatline_sale_refusal`).
  */
-export async function saleRefusal (trx: Trx, eventId: string, userId: string, places: number): Promise<Refusal | undefined> {
-  const { rows } = await sql<{ refusal: Refusal | null }>`select seatline_sale_refusal(${eventId}, ${userId}, ${places}) as refusal`.execute(trx)
+export async function saleRefusal (trx: Trx, eventId: string, userId: string, places: number, admittedUntil?: string): Promise<Refusal | undefined> {
+  const { rows } = await sql<{ refusal: Refusal | null }>`select seatline_sale_refusal(${eventId}, ${userId}, ${places}, ${admittedUntil ?? null}::timestamptz) as refusal`.execute(trx)
   return rows[0]?.refusal ?? undefined
 }

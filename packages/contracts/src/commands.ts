@@ -15,18 +15,24 @@ interface CommandBase {
   reqId?: string
 }
 
-export interface BookSeatsCommand extends CommandBase {
+/** Commands that take seats: on an event with a waiting room they carry the buyer's admission. */
+interface TakingSeats extends CommandBase {
+  /** When the admission the gateway found ends (ISO); the transaction refuses a command past it. */
+  admittedUntil?: string
+}
+
+export interface BookSeatsCommand extends TakingSeats {
   type: 'book-seats'
   seatIds: string[]
 }
 
-export interface BookSectionCommand extends CommandBase {
+export interface BookSectionCommand extends TakingSeats {
   type: 'book-section'
   sectionId: string
   quantity: number
 }
 
-export interface HoldSeatsCommand extends CommandBase {
+export interface HoldSeatsCommand extends TakingSeats {
   type: 'hold-seats'
   seatIds: string[]
   ttlSeconds: number
@@ -74,7 +80,7 @@ export type DomainRefusalCode = Extract<ProblemCode,
   | 'EVENT_NOT_FOUND' | 'SEAT_NOT_FOUND' | 'SECTION_NOT_FOUND' | 'SEATS_UNAVAILABLE' | 'SOLD_OUT'
   | 'HOLD_NOT_FOUND' | 'NOT_HOLD_OWNER' | 'HOLD_EXPIRED' | 'HOLD_NOT_ACTIVE'
   | 'BOOKING_NOT_FOUND' | 'NOT_BOOKING_OWNER' | 'ALREADY_CANCELLED' | 'UNAVAILABLE'
-  | 'SALE_NOT_OPEN' | 'SALE_CLOSED' | 'SALE_PAUSED' | 'BUYER_LIMIT_REACHED'>
+  | 'SALE_NOT_OPEN' | 'SALE_CLOSED' | 'SALE_PAUSED' | 'BUYER_LIMIT_REACHED' | 'NOT_ADMITTED'>
 
 export interface Refusal {
   ok: false
@@ -90,6 +96,9 @@ export interface Refusal {
   /** BUYER_LIMIT_REACHED: the event's limit and the places the buyer has now. */
   limit?: number
   current?: number
+  /** NOT_ADMITTED: where the buyer's queue ticket stands (null without one), and its place when waiting. */
+  ticketStatus?: string | null
+  position?: number
 }
 
 export type Success =

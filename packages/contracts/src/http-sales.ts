@@ -10,9 +10,11 @@ export const MAX_SEATS_PER_BUYER = 100
 /** Places one buyer may have in an event (active holds plus confirmed bookings), or null for no limit. */
 const LimitOrNull = Type.Unsafe<number | null>({ type: ['integer', 'null'], minimum: 1, maximum: MAX_SEATS_PER_BUYER })
 
+export const DEFAULT_ADMISSION_SECONDS = 600
+
 export const WaitingRoomSettings = Type.Object({
   admitPerMinute: Type.Integer({ minimum: 1, maximum: 100_000 }),
-  admissionSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 3600, default: 600 })),
+  admissionSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 3600, description: 'default 600' })),
 }, { additionalProperties: false })
 
 const WaitingRoomOrNull = Type.Union([WaitingRoomSettings, Type.Null()])
@@ -68,6 +70,13 @@ export const SalesReport = Type.Object({
   bookings: Type.Object({ confirmed: Count, cancelled: Count }),
   buyers: Type.Integer({ minimum: 0, description: 'buyers with at least one confirmed booking' }),
   revenueCents: Type.Integer({ minimum: 0, description: 'confirmed bookings of priced sections: priceCents × quantity' }),
+  waitingRoom: Type.Optional(Type.Object({
+    waiting: Count,
+    admitted: Type.Integer({ minimum: 0, description: 'admissions running now' }),
+    expired: Type.Integer({ minimum: 0, description: 'admissions that ran out and were not renewed by joining again' }),
+    soldOut: Type.Integer({ minimum: 0, description: 'tickets told the sale is sold out' }),
+    admitPerMinute: Type.Integer(),
+  })),
 })
 export type SalesReport = Type.Static<typeof SalesReport>
 

@@ -23,6 +23,9 @@ export interface EventsTable {
   sale_closes_at: Timestamp | null
   sale_paused: ColumnType<boolean, boolean | undefined, boolean>
   max_seats_per_buyer: number | null
+  /** The waiting room (migration T09): both set, or neither. */
+  admit_per_minute: number | null
+  admission_seconds: number | null
 }
 
 /** The lock row of a buyer in an event with a buyer limit (migration T07). */

@@ -72,6 +72,7 @@ async function openapi (app: FastifyInstance): Promise<void> {
         },
         { name: 'bookings', description: 'A buyer\'s bookings' },
         { name: 'holds', description: 'A buyer\'s holds' },
+        { name: 'queue', description: 'An event\'s waiting room: join, read and follow one\'s place; admission lets one hold and book for a while' },
         { name: 'sales', description: 'An organiser\'s controls and views of their event: the sale window, buyer limit and pause, the sales report, the bookings with buyers\' emails' },
         { name: 'operations', description: 'Liveness, readiness and metrics' },
       ],

@@ -1,8 +1,11 @@
-import type { CreateEventBody, EventDetail, EventSummary, PatchEventBody, Sale, SaleStatus, SeatChange, SeatCounts, SeatStatus, SeatView, SectionChange } from '@seatline/contracts'
+import { type CreateEventBody, DEFAULT_ADMISSION_SECONDS, type EventDetail, type EventSummary, type PatchEventBody, type Sale, type SaleStatus, type SeatChange, type SeatCounts, type SeatStatus, type SeatView, type SectionChange } from '@seatline/contracts'
 import { type Database, type Db, insertSeats } from '@seatline/db'
 import { type ExpressionBuilder, sql } from 'kysely'
 
 const CHECK_VIOLATION = '23514'
+/** How old an event's sale settings may be when a command or a join reads them. */
+const SALE_SETTINGS_MS = 1_000
+const MAX_SALES_CACHED = 10_000
 
 /** The sale's columns of an event row, and its status by the rule in SQL (`seatline_sale_status`). */
 function saleColumns (eb: ExpressionBuilder<Database, 'events'>) {
@@ -11,6 +14,8 @@ function saleColumns (eb: ExpressionBuilder<Database, 'events'>) {
     eb.ref('events.sale_closes_at').as('sale_closes_at'),
     eb.ref('events.sale_paused').as('sale_paused'),
     eb.ref('events.max_seats_per_buyer').as('max_seats_per_buyer'),
+    eb.ref('events.admit_per_minute').as('admit_per_minute'),
+    eb.ref('events.admission_seconds').as('admission_seconds'),
     sql<SaleStatus>`seatline_sale_status(events.id, events.sale_opens_at, events.sale_closes_at, events.sale_paused)`.as('sale_status'),
   ]
 }
@@ -20,6 +25,8 @@ interface SaleRow {
   sale_closes_at: Date | null
   sale_paused: boolean
   max_seats_per_buyer: number | null
+  admit_per_minute: number | null
+  admission_seconds: number | null
   sale_status: SaleStatus
 }
 
@@ -29,9 +36,21 @@ function saleOf (row: SaleRow): Sale {
     closesAt: row.sale_closes_at?.toISOString() ?? null,
     maxSeatsPerBuyer: row.max_seats_per_buyer,
     paused: row.sale_paused,
-    waitingRoom: null,
+    waitingRoom: row.admit_per_minute && row.admission_seconds ? { admitPerMinute: row.admit_per_minute, admissionSeconds: row.admission_seconds } : null,
     status: row.sale_status,
   }
+}
+
+function waitingRoomColumns (room: { admitPerMinute: number, admissionSeconds?: number } | null) {
+  return { admit_per_minute: room?.admitPerMinute ?? null, admission_seconds: room ? room.admissionSeconds ?? DEFAULT_ADMISSION_SECONDS : null }
+}
+
+/** What the command and queue routes need of an event's sale, read at most once a second. */
+export interface SaleSettings {
+  opensAt: Date
+  closesAt: Date | null
+  paused: boolean
+  waitingRoom: { admitPerMinute: number, admissionSeconds: number } | null
 }
 
 /** Why a change to an event was not made; undefined when it was. */
@@ -45,6 +64,7 @@ export class EventsRepository {
   readonly #db: Db
   /** Events are never deleted, so once seen an id stays valid: spare the hot path a query. */
   readonly #known = new Set<string>()
+  readonly #sales = new Map<string, { at: number, settings: SaleSettings }>()
 
   constructor (db: Db) {
     this.#db = db
@@ -64,6 +84,7 @@ export class EventsRepository {
           sale_closes_at: sale.closesAt ?? null,
           max_seats_per_buyer: sale.maxSeatsPerBuyer ?? null,
           sale_paused: sale.paused ?? false,
+          ...waitingRoomColumns(sale.waitingRoom ?? null),
         })
         .returning('id').executeTakeFirstOrThrow()
       if (body.sections?.length) {
@@ -80,6 +101,30 @@ export class EventsRepository {
     if (!id) return undefined
     this.#known.add(id)
     return (await this.detail(id))!
+  }
+
+  /**
+   * An event's sale as the command and queue routes need it, at most a second old: a command on
+   * an event with a waiting room checks the buyer's admission here, and the transaction checks
+   * the admission the command carries against the sale as it is (so a stale answer here can
+   * refuse for a second, never let through).
+   */
+  async saleSettings (eventId: string): Promise<SaleSettings | undefined> {
+    const cached = this.#sales.get(eventId)
+    if (cached && cached.at > Date.now() - SALE_SETTINGS_MS) return cached.settings
+    const row = await this.#db.selectFrom('events')
+      .select(['sale_opens_at', 'sale_closes_at', 'sale_paused', 'admit_per_minute', 'admission_seconds'])
+      .where('id', '=', eventId).executeTakeFirst()
+    if (!row) return undefined
+    const settings: SaleSettings = {
+      opensAt: row.sale_opens_at,
+      closesAt: row.sale_closes_at,
+      paused: row.sale_paused,
+      waitingRoom: row.admit_per_minute && row.admission_seconds ? { admitPerMinute: row.admit_per_minute, admissionSeconds: row.admission_seconds } : null,
+    }
+    if (this.#sales.size >= MAX_SALES_CACHED) this.#sales.delete(this.#sales.keys().next().value!)
+    this.#sales.set(eventId, { at: Date.now(), settings })
+    return settings
   }
 
   /** The organiser of an event, or undefined when there is no such event. */
@@ -112,6 +157,7 @@ export class EventsRepository {
           ...(sale.closesAt !== undefined ? { sale_closes_at: sale.closesAt } : {}),
           ...(sale.maxSeatsPerBuyer !== undefined ? { max_seats_per_buyer: sale.maxSeatsPerBuyer } : {}),
           ...(sale.paused !== undefined ? { sale_paused: sale.paused } : {}),
+          ...(sale.waitingRoom !== undefined ? waitingRoomColumns(sale.waitingRoom) : {}),
         }
         if (Object.keys(changes).length > 0) await trx.updateTable('events').set(changes).where('id', '=', eventId).execute()
         return undefined

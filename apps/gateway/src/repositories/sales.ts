@@ -1,6 +1,7 @@
 import type { OrganiserBooking, SaleStatus, SalesReport } from '@seatline/contracts'
 import type { Db } from '@seatline/db'
 import { sql } from 'kysely'
+import type { WaitingRoom } from '@seatline/queue'
 import type { EventsRepository } from './events.ts'
 
 type Status = 'confirmed' | 'cancelled'
@@ -49,14 +50,16 @@ const CSV_PAGE = 2_000
 export class SalesRepository {
   readonly #db: Db
   readonly #events: EventsRepository
+  readonly #room: WaitingRoom
 
-  constructor (db: Db, events: EventsRepository) {
+  constructor (db: Db, events: EventsRepository, room: WaitingRoom) {
     this.#db = db
     this.#events = events
+    this.#room = room
   }
 
   async report (eventId: string): Promise<SalesReport | undefined> {
-    const event = await this.#db.selectFrom('events').select(['id'])
+    const event = await this.#db.selectFrom('events').select(['id', 'admit_per_minute'])
       .select(sql<SaleStatus>`seatline_sale_status(id, sale_opens_at, sale_closes_at, sale_paused)`.as('status'))
       .where('id', '=', eventId).executeTakeFirst()
     if (!event) return undefined
@@ -82,8 +85,10 @@ export class SalesRepository {
       sold: s.sold,
       revenueCents: s.sold * (s.price_cents ?? 0),
     }))
+    const waitingRoom = event.admit_per_minute ? { ...await this.#room.counts(eventId), admitPerMinute: event.admit_per_minute } : undefined
     return {
       eventId,
+      ...(waitingRoom ? { waitingRoom } : {}),
       status: event.status,
       seats,
       sections: bySection,

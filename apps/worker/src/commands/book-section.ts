@@ -7,9 +7,9 @@ import { oneAtATime } from './command-handler.ts'
 /** Books a quantity of a general-admission section; `remaining` never goes below zero. */
 export const bookSection = oneAtATime<BookSectionCommand, SectionRow | Refusal>(
   (command) => [sectionResource(command.eventId, command.sectionId)],
-  async (trx, { requestId, eventId, sectionId, quantity, userId }, fence, section) => {
+  async (trx, { requestId, eventId, sectionId, quantity, userId, admittedUntil }, fence, section) => {
     if (isRefusal(section)) return section
-    const refusal = await saleRefusal(trx, eventId, userId, quantity)
+    const refusal = await saleRefusal(trx, eventId, userId, quantity, admittedUntil)
     if (refusal) return refusal
     if (section.remaining < quantity) {
       return refuse('SOLD_OUT', `${quantity} wanted, ${section.remaining} left`, { remaining: section.remaining })

@@ -2,6 +2,7 @@ import { Booking, BookingBody, BookingPage, BookingParams, type Command, EventPa
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { randomUUID } from 'node:crypto'
 import { decodeCursor, toPage } from '../../lib/cursor.ts'
+import { admissionFor } from '../../lib/admission.ts'
 import { ProblemError, validationFailed } from '../../lib/problem-error.ts'
 import { commandReplies, replies } from '../../lib/reply-schemas.ts'
 import { eventNotFound } from '../public/events.ts'
@@ -11,7 +12,7 @@ function bookingNotFound (bookingId: string): ProblemError {
 }
 
 const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { events, bookings, commands } = app.services
+  const { events, bookings, commands, room } = app.services
 
   app.post('/v1/events/:eventId/bookings', {
     schema: {
@@ -20,12 +21,14 @@ const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: commandReplies({ 201: Booking }),
       tags: ['commands'],
       summary: 'Book seats or a general-admission quantity',
-      description: 'Problems: 404 EVENT_NOT_FOUND, SEAT_NOT_FOUND, SECTION_NOT_FOUND; 409 SEATS_UNAVAILABLE, SOLD_OUT.',
+      description: 'Problems: 403 NOT_ADMITTED (a waiting room\'s event, without a current admission); 404 EVENT_NOT_FOUND, SEAT_NOT_FOUND, ' +
+        'SECTION_NOT_FOUND; 409 SEATS_UNAVAILABLE, SOLD_OUT, SALE_NOT_OPEN, SALE_CLOSED, SALE_PAUSED, BUYER_LIMIT_REACHED.',
     },
   }, async (request, reply) => {
     const { eventId } = request.params
     if (!isUuid(eventId) || !(await events.exists(eventId))) throw eventNotFound(eventId)
-    const base = { requestId: randomUUID(), userId: request.userId, eventId }
+    const admittedUntil = await admissionFor(events, room, eventId, request.userId)
+    const base = { requestId: randomUUID(), userId: request.userId, eventId, ...(admittedUntil ? { admittedUntil } : {}) }
     const body = request.body
     const command: Command = 'sectionId' in body
       ? { ...base, type: 'book-section', sectionId: body.sectionId, quantity: body.quantity }

@@ -9,11 +9,6 @@ export const EVENT_BODY_LIMIT = 4 * 1024 * 1024
 
 const CLOSES_BEFORE_OPENS = validationFailed([{ path: 'body/sale/closesAt', message: 'must be after opensAt (the moment of creation when opensAt is left out)' }])
 
-/** Waiting rooms arrive with their own release; until then an event cannot ask for one. */
-function refuseWaitingRoom (sale: { waitingRoom?: unknown } | undefined): void {
-  if (sale?.waitingRoom) throw validationFailed([{ path: 'body/sale/waitingRoom', message: 'is not available yet: leave it out or send null' }])
-}
-
 export function notEventOrganiser (eventId: string): ProblemError {
   return new ProblemError('NOT_EVENT_ORGANISER', `only the organiser of event ${eventId} may do this`)
 }
@@ -42,14 +37,13 @@ const eventAdministration: FastifyPluginAsyncTypebox = async (app) => {
         'The caller becomes its organiser. Problems: 400 VALIDATION_FAILED, 413 PAYLOAD_TOO_LARGE (over 4 MiB).',
     },
   }, async (request, reply) => {
-    const { seats, sections, sale } = request.body
+    const { seats, sections } = request.body
     if (!seats && !sections) throw validationFailed([{ path: 'body', message: 'needs seats, sections or both' }])
     if (seats && new Set(seats).size !== seats.length) {
       const seen = new Set<string>()
       const duplicates = [...new Set(seats.filter((s) => seen.has(s) || !seen.add(s)))]
       throw validationFailed([{ path: 'body/seats', message: `has duplicate seat ids: ${duplicates.slice(0, 10).join(', ')}` }])
     }
-    refuseWaitingRoom(sale)
     const event = await events.create(request.userId, request.body)
     if (!event) throw CLOSES_BEFORE_OPENS
     return reply.code(201).header('location', `/v1/events/${event.id}`).send(event)
@@ -62,14 +56,13 @@ const eventAdministration: FastifyPluginAsyncTypebox = async (app) => {
       response: replies({ 200: EventDetail }),
       tags: ['sales'],
       summary: 'Change an event and its sale (organiser only)',
-      description: 'What is given changes; null clears closesAt, maxSeatsPerBuyer, waitingRoom and startsAt. Pausing stops holds and bookings at once; ' +
-        'confirmations, releases and cancellations go on. Problems: 400 VALIDATION_FAILED, 403 NOT_EVENT_ORGANISER, 404 EVENT_NOT_FOUND, ' +
+      description: 'What is given changes; null clears closesAt, maxSeatsPerBuyer, waitingRoom and startsAt. Pausing stops holds and bookings, and admissions ' +
+        'from the waiting room, at once; confirmations, releases and cancellations go on. Problems: 400 VALIDATION_FAILED, 403 NOT_EVENT_ORGANISER, 404 EVENT_NOT_FOUND, ' +
         '409 SALE_ALREADY_OPEN (moving opensAt once it has passed).',
     },
   }, async (request) => {
     const { eventId } = request.params
     if (!isUuid(eventId)) throw eventNotFound(eventId)
-    refuseWaitingRoom(request.body.sale)
     const refusal = await events.change(eventId, request.userId, request.body)
     if (refusal) throw changeRefused(eventId, refusal)
     return (await events.detail(eventId))!

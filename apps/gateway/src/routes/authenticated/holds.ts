@@ -2,6 +2,7 @@ import { Booking, DEFAULT_HOLD_TTL_SECONDS, EventParams, Hold, HoldParams, HoldS
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { randomUUID } from 'node:crypto'
 import { Type } from 'typebox'
+import { admissionFor } from '../../lib/admission.ts'
 import { ProblemError } from '../../lib/problem-error.ts'
 import { commandReplies, replies } from '../../lib/reply-schemas.ts'
 import { eventNotFound } from '../public/events.ts'
@@ -11,7 +12,7 @@ function holdNotFound (holdId: string): ProblemError {
 }
 
 const holdRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { events, holds, commands } = app.services
+  const { events, holds, commands, room } = app.services
 
   app.post('/v1/events/:eventId/holds', {
     schema: {
@@ -20,13 +21,15 @@ const holdRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: commandReplies({ 201: Hold }),
       tags: ['commands'],
       summary: 'Hold seats for a while',
-      description: 'Problems: 404 EVENT_NOT_FOUND, SEAT_NOT_FOUND; 409 SEATS_UNAVAILABLE.',
+      description: 'Problems: 403 NOT_ADMITTED (a waiting room\'s event, without a current admission); 404 EVENT_NOT_FOUND, SEAT_NOT_FOUND; ' +
+        '409 SEATS_UNAVAILABLE, SALE_NOT_OPEN, SALE_CLOSED, SALE_PAUSED, BUYER_LIMIT_REACHED.',
     },
   }, async (request, reply) => {
     const { eventId } = request.params
     if (!isUuid(eventId) || !(await events.exists(eventId))) throw eventNotFound(eventId)
     const { seatIds, ttlSeconds = DEFAULT_HOLD_TTL_SECONDS } = request.body
-    const command = { type: 'hold-seats' as const, requestId: randomUUID(), userId: request.userId, eventId, seatIds, ttlSeconds }
+    const admittedUntil = await admissionFor(events, room, eventId, request.userId)
+    const command = { type: 'hold-seats' as const, requestId: randomUUID(), userId: request.userId, eventId, seatIds, ttlSeconds, ...(admittedUntil ? { admittedUntil } : {}) }
     return commands.submit(request, reply, command)
   })
 

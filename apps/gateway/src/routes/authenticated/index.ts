@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import bookingRoutes from './bookings.ts'
 import eventAdministration from './events.ts'
 import holdRoutes from './holds.ts'
+import queueRoutes from './queue.ts'
 import requestRoutes from './requests.ts'
 import salesRoutes from './sales.ts'
 
@@ -16,5 +17,6 @@ export default async function authenticatedRoutes (app: FastifyInstance): Promis
   await app.register(salesRoutes)
   await app.register(bookingRoutes)
   await app.register(holdRoutes)
+  await app.register(queueRoutes)
   await app.register(requestRoutes)
 }
