@@ -302,6 +302,28 @@ async function changePartitions (t: Test, from: number, to: number, label: strin
     `whole step ${((Date.now() - started) / 1000).toFixed(1)} s`)
 }
 
+t.test('a waiting room on the cluster: its keys in one slot, joins through both gateways, admissions decided once', async (t) => {
+  const organiser = users[0]!
+  const buyers = users.slice(1, 21)
+  const event = await createEvent(north, organiser.token, { seats: seatIds('W', 5), sale: { waitingRoom: { admitPerMinute: 6_000, admissionSeconds: 60 } } })
+  const joins = await Promise.all(buyers.map((b, i) => call(i % 2 ? south : north, 'POST', `/v1/events/${event.id}/queue`, { token: b.token })))
+  t.ok(joins.every((r) => r.status === 201), `${joins.length} buyers joined through both gateways`)
+  t.equal(new Set(joins.map((r) => r.body.ticketId)).size, buyers.length, 'one ticket each')
+  const slots = await Promise.all(['line', 'tickets', 'buyers', 'admitted', 'expired', 'state'].map((k) => redis.cluster('KEYSLOT', `${stack.prefix}:{wr:${event.id}}:${k}`)))
+  t.equal(new Set(slots).size, 1, 'every key of the event in one slot')
+  const states = await poll(async () => Promise.all(buyers.map((b) => call(north, 'GET', `/v1/events/${event.id}/queue`, { token: b.token }).then((r) => r.body))),
+    (all) => all.filter((s) => s.status === 'admitted').length === 5, 10_000)
+  const admitted = states.filter((s) => s.status === 'admitted')
+  t.equal(admitted.length, 5, 'five admitted for five seats, by one step whatever the three workers')
+  const waiting = states.filter((s) => s.status === 'waiting').map((s) => s.position).sort((a, b) => a - b)
+  t.same(waiting, Array.from({ length: 15 }, (_, i) => i + 1), 'the other fifteen wait at positions 1 to 15, each once')
+  const served = await redis.hget(`${stack.prefix}:{wr:${event.id}}:state`, 'served')
+  t.equal(Number(served), 5, 'the serving counter counted five')
+  const buyer = buyers[states.indexOf(admitted[0])]!
+  const booked = await call(south, 'POST', `/v1/events/${event.id}/bookings`, { token: buyer.token, body: { seatIds: ['W1'] } })
+  t.equal(booked.status, 201, 'an admitted buyer books through the other gateway')
+})
+
 t.test('QUEUE_PARTITIONS 4 -> 2 with commands queued: the stranded ones are sent again, nothing doubled or lost', (t) => changePartitions(t, PARTITIONS, 2, 'D'))
 t.test('QUEUE_PARTITIONS 2 -> 8 with commands queued: old and new partitions race on locks, nothing doubled or lost', (t) => changePartitions(t, 2, 8, 'E'))
 
