@@ -821,6 +821,8 @@ const AUTHENTICATED: Array<{ method: string, route: string, path: (id: string) =
   { method: 'PATCH', route: '/v1/events/:eventId', path: (id) => `/v1/events/${id}`, ids: eventTargets },
   { method: 'GET', route: '/v1/events/:eventId/sales', path: (id) => `/v1/events/${id}/sales`, ids: eventTargets },
   { method: 'GET', route: '/v1/events/:eventId/bookings', path: (id) => `/v1/events/${id}/bookings`, ids: eventTargets },
+  { method: 'POST', route: '/v1/events/:eventId/queue', path: (id) => `/v1/events/${id}/queue`, ids: eventTargets },
+  { method: 'GET', route: '/v1/events/:eventId/queue', path: (id) => `/v1/events/${id}/queue`, ids: eventTargets },
 ]
 const anyAuthenticated = fc.constantFrom(...AUTHENTICATED)
 
@@ -940,6 +942,9 @@ const LONG_ID_ROUTES: Array<{ method: string, route: string, path: (id: string) 
   { method: 'PATCH', route: '/v1/events/:eventId', path: (id) => `/v1/events/${id}`, code: 'EVENT_NOT_FOUND', body: '{"sale":{"paused":true}}' },
   { method: 'GET', route: '/v1/events/:eventId/sales', path: (id) => `/v1/events/${id}/sales`, code: 'EVENT_NOT_FOUND' },
   { method: 'GET', route: '/v1/events/:eventId/bookings', path: (id) => `/v1/events/${id}/bookings`, code: 'EVENT_NOT_FOUND' },
+  { method: 'POST', route: '/v1/events/:eventId/queue', path: (id) => `/v1/events/${id}/queue`, code: 'EVENT_NOT_FOUND' },
+  { method: 'GET', route: '/v1/events/:eventId/queue', path: (id) => `/v1/events/${id}/queue`, code: 'EVENT_NOT_FOUND' },
+  { method: 'GET', route: '/v1/queue/:ticketId/stream', path: (id) => `/v1/queue/${id}/stream`, code: 'QUEUE_TICKET_NOT_FOUND' },
 ]
 const longIds: Family = {
   name: 'ids longer than 100 characters',
@@ -990,6 +995,30 @@ const otherPaths: Family = {
   })),
 }
 
+/**
+ * Queue streams for tickets that do not exist: junk, ticket-shaped ids of no ticket, ids naming
+ * a real event. (A real ticket's stream never ends, so it has no place in inject()'s fuzzing.)
+ */
+const ticketStreamFamily: Family = {
+  name: 'GET /v1/queue/:ticketId/stream',
+  runs: 200,
+  arb: fc.record({
+    id: fc.oneof(
+      nastyString.filter((s) => s !== '').map(pct),
+      fc.uint8Array({ minLength: 28, maxLength: 28 }).map((b) => Buffer.from(b).toString('base64url')),
+      fc.uint8Array({ minLength: 12, maxLength: 12 }).map((b) => Buffer.concat([Buffer.from(event.id.replaceAll('-', ''), 'hex'), Buffer.from(b)]).toString('base64url')),
+      fc.constantFrom(...BROKEN_PERCENT)
+    ),
+    auth: anyAuthorization,
+    noise,
+  }).map(({ id, auth, noise }) => probe({
+    route: 'GET /v1/queue/:ticketId/stream',
+    method: 'GET',
+    url: `/v1/queue/${id}/stream`,
+    headers: headersOf(noise, auth),
+  })),
+}
+
 const FAMILIES: Family[] = [
   readFamily('GET /health', 100, '/health', () => '/health', eventTargets, { authenticated: false, query: query([['x', nastyString]]) }),
   readFamily('GET /ready', 60, '/ready', () => '/ready', eventTargets, { authenticated: false, query: query([['x', nastyString]]) }),
@@ -1018,6 +1047,9 @@ const FAMILIES: Family[] = [
   commandOnThing('POST /v1/holds/:holdId/confirm', 250, '/v1/holds/:holdId/confirm', 'POST', (id) => `/v1/holds/${id}/confirm`, holdTargets),
   readFamily('GET /v1/requests/:requestId', 200, '/v1/requests/:requestId', (id) => `/v1/requests/${id}`, requestTargets, { authenticated: true, expectMissing: 'REQUEST_NOT_FOUND' }),
   patchFamily,
+  commandOnThing('POST /v1/events/:eventId/queue', 200, '/v1/events/:eventId/queue', 'POST', (id) => `/v1/events/${id}/queue`, eventTargets),
+  readFamily('GET /v1/events/:eventId/queue', 200, '/v1/events/:eventId/queue', (id) => `/v1/events/${id}/queue`, eventTargets, { authenticated: true }),
+  ticketStreamFamily,
   readFamily('GET /v1/events/:eventId/sales', 200, '/v1/events/:eventId/sales', (id) => `/v1/events/${id}/sales`, eventTargets, { authenticated: true, expectMissing: 'EVENT_NOT_FOUND' }),
   readFamily('GET /v1/events/:eventId/bookings', 300, '/v1/events/:eventId/bookings', (id) => `/v1/events/${id}/bookings`, eventTargets, {
     authenticated: true,
