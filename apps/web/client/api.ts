@@ -3,7 +3,7 @@
  * the retries the API guide recommends (503, 429 after Retry-After) can never book twice, and
  * a 202 is polled until it has its answer.
  */
-import type { SeatCounts, SeatState, SectionState, Snapshot } from './live-map.ts'
+import type { LoadProgress, SeatCounts, SeatState, SectionState, Snapshot } from './live-map.ts'
 import { formatMoment, ticketsText } from './sale.ts'
 
 export interface Problem {
@@ -194,23 +194,50 @@ export class ApiClient {
     return this.call<EventDetail>('GET', `/v1/events/${encodeURIComponent(eventId)}`)
   }
 
-  /** Every seat of the event, all pages. */
-  async seats (eventId: string): Promise<SeatState[]> {
-    const seats: SeatState[] = []
+  /** Every page of the event's seat list in turn, until the last or until `onPage` says stop. */
+  async #seatPages (eventId: string, onPage: (items: SeatState[]) => boolean | Promise<boolean>): Promise<void> {
     let cursor: string | null = null
     do {
       const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''
       const page: Page<SeatState> = await this.call<Page<SeatState>>('GET', `/v1/events/${encodeURIComponent(eventId)}/seats?limit=1000${query}`)
-      seats.push(...page.items)
+      if (!await onPage(page.items)) return
       cursor = page.nextCursor
     } while (cursor)
+  }
+
+  /** Every seat of the event, all pages. */
+  async seats (eventId: string): Promise<SeatState[]> {
+    const seats: SeatState[] = []
+    await this.#seatPages(eventId, (items) => {
+      seats.push(...items)
+      return true
+    })
     return seats
   }
 
-  /** The seat list and the event together: what the reconciler reads. */
-  async snapshot (eventId: string): Promise<Snapshot> {
-    const [seats, event] = await Promise.all([this.seats(eventId), this.event(eventId)])
-    return { seats, sections: event.sections, counts: event.seats }
+  /**
+   * The seat list and the event together: what the reconciler reads. With `progress`, the
+   * event's counts come first (they say how big the map is), then each page as it arrives, and
+   * the snapshot itself carries no seats.
+   */
+  async snapshot (eventId: string, progress?: LoadProgress): Promise<Snapshot> {
+    const reading = this.event(eventId)
+    if (!progress) {
+      const [seats, event] = await Promise.all([this.seats(eventId), reading])
+      return { seats, sections: event.sections, counts: event.seats }
+    }
+    // Awaited below: this only keeps a failed page from leaving the event's failure unhandled.
+    reading.catch(() => {})
+    let told = false
+    await this.#seatPages(eventId, async (items) => {
+      if (!told) {
+        progress.event((await reading).seats)
+        told = true
+      }
+      return progress.seats(items)
+    })
+    const event = await reading
+    return { seats: [], sections: event.sections, counts: event.seats }
   }
 
   createEvent (body: { name: string, startsAt?: string, seats?: string[], sections?: Array<{ name: string, capacity: number, priceCents?: number }>, sale?: SaleSettings }) {

@@ -166,6 +166,10 @@ export function startBuyer (ctx: PageContext): void {
     const status = effectiveStatus(seat, now())
     if (view.selected.has(seatId)) {
       view.selected.delete(seatId)
+    } else if (view.owned.has(seatId)) {
+      // Booked by this buyer: the reply may have come before the stream says so.
+      say(message, `${seatId} is yours already.`, 'info')
+      return
     } else if (status === 'booked') {
       say(message, `${seatId} is booked.`, 'info')
       return
@@ -191,11 +195,18 @@ export function startBuyer (ctx: PageContext): void {
 
   function renderCounts (): void {
     const m = map()
-    if (!m || !live?.reconciler.loaded) return
+    if (!m) return
+    if (!live?.reconciler.loaded) {
+      // A big event's seats come a page at a time, and show as they come.
+      const total = m.serverCounts?.total
+      if (total && m.seats.size) byId('counts').textContent = `Loading seats… ${m.seats.size.toLocaleString('en')} of ${total.toLocaleString('en')}`
+      return
+    }
     const c = m.counts(now())
     const sections = [...m.sections.values()]
     const ga = sections.length ? ` · general admission: ${sections.reduce((n, s) => n + s.remaining, 0)} left` : ''
-    byId('counts').textContent = c.total ? `${c.available} available · ${c.held} held · ${c.booked} booked of ${c.total}${ga}` : ga.slice(3)
+    const n = (x: number) => x.toLocaleString('en')
+    byId('counts').textContent = c.total ? `${n(c.available)} available · ${n(c.held)} held · ${n(c.booked)} booked of ${n(c.total)}${ga}` : ga.slice(3)
   }
 
   function renderSections (rebuild: boolean): void {
@@ -262,7 +273,7 @@ export function startBuyer (ctx: PageContext): void {
     byId('event-name').textContent = event?.name ?? 'Event'
     byId('event-when').textContent = event?.startsAt ? new Date(event.startsAt).toLocaleString() : ''
     byId('counts').textContent = 'Loading seats…'
-    byId('seat-map').replaceChildren()
+    view.clear()
     sectionsBox.replaceChildren()
     const liveState = byId('live-state')
     live = connectLive(api, id, {

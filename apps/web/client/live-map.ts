@@ -61,6 +61,16 @@ export interface Snapshot {
   counts?: SeatCounts
 }
 
+/**
+ * How a read reports as it goes, when the reconciler is progressive: the event's counts first
+ * (how big the map will be), then each page of the seat list as it arrives.
+ */
+export interface LoadProgress {
+  event (counts: SeatCounts | undefined): void
+  /** One page of seats; false: stop reading, nobody wants the rest (the page was closed). */
+  seats (page: SeatState[]): boolean
+}
+
 /** What changed in one step: the seats and whether sections or counts moved, or everything. */
 export interface MapUpdate {
   all: boolean
@@ -103,6 +113,18 @@ export class LiveMap {
     this.sections.clear()
     for (const section of snapshot.sections) this.sections.set(section.id, { ...section })
     this.serverCounts = snapshot.counts
+  }
+
+  /**
+   * A seat from a read into a map that may know it already (from the stream, during a
+   * progressive read): the read wins only when newer, as a change applied after it would have
+   * won on a tie. Takes the object as it is (a freshly parsed page), with no copy.
+   */
+  mergeSeat (seat: SeatState): boolean {
+    const current = this.seats.get(seat.seatId)
+    if (current && (seat.version ?? 0) <= (current.version ?? 0)) return false
+    this.seats.set(seat.seatId, seat)
+    return true
   }
 
   /** Applies one change if it is at least as new as what we have; says whether it did. */
@@ -154,8 +176,12 @@ export class LiveMap {
 }
 
 export interface ReconcilerOptions {
-  /** Reads every page of the seat list and the event. */
-  load: () => Promise<Snapshot>
+  /**
+   * Reads every page of the seat list and the event. Given `progress` (progressive, first read
+   * only), it reports the event and each page as they come, and its snapshot need not repeat
+   * the seats.
+   */
+  load: (progress?: LoadProgress) => Promise<Snapshot>
   /** Called after each step that changed something. */
   onUpdate: (update: MapUpdate) => void
   /** A read failed; it is tried again after `retryMs`. */
@@ -163,6 +189,14 @@ export interface ReconcilerOptions {
   retryMs?: number
   /** For tests: how to wait between tries. */
   sleep?: (ms: number) => Promise<void>
+  /**
+   * Shows the first read as it comes (a map of 100,000 seats takes 100 pages): each page goes
+   * into the map at once with an update naming its seats, and seat changes from the stream
+   * apply at once instead of waiting in the buffer. The higher version wins either way, so the
+   * map ends the same as with the buffer. `loaded` turns true at the end; later reads (a reset)
+   * buffer and replace as usual.
+   */
+  progressive?: boolean
 }
 
 /**
@@ -176,6 +210,8 @@ export class Reconciler {
   #loading: Promise<void> | undefined
   #again = false
   #stopped = false
+  /** A progressive first read is under way: seat changes apply at once. */
+  #progressive = false
   /** True once one full read has landed. */
   loaded = false
 
@@ -187,7 +223,8 @@ export class Reconciler {
   receive (message: StreamMessage): void {
     if (this.#stopped) return
     if (this.#buffer) {
-      this.#buffer.push(message)
+      if (this.#progressive && message.type === 'seats') this.#applyNow(message)
+      else this.#buffer.push(message)
       return
     }
     if (message.type === 'reset') {
@@ -226,23 +263,66 @@ export class Reconciler {
     this.#buffer = undefined
   }
 
+  #applyNow (message: Extract<StreamMessage, { type: 'seats' }>): void {
+    const update = this.map.apply(message)
+    if (update.seatIds.length) this.#options.onUpdate(update)
+  }
+
+  /** What a progressive read reports to: pages go into the map as they come. */
+  #progress (): LoadProgress {
+    return {
+      event: (counts) => {
+        if (this.#stopped) return
+        this.map.serverCounts = counts
+        this.#options.onUpdate({ all: false, seatIds: [], sections: false, counts: true })
+      },
+      seats: (page) => {
+        if (this.#stopped) return false
+        const seatIds: string[] = []
+        for (const seat of page) if (this.map.mergeSeat(seat)) seatIds.push(seat.seatId)
+        if (seatIds.length) this.#options.onUpdate({ all: false, seatIds, sections: false, counts: false })
+        return true
+      },
+    }
+  }
+
   async #run (): Promise<void> {
     const sleep = this.#options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
     do {
       this.#again = false
       // Keep what was buffered before the first read: those messages may be newer than it.
       this.#buffer ??= []
+      const progressive = Boolean(this.#options.progressive) && !this.loaded
+      if (progressive) {
+        // Seat changes that came before the read apply now; the rest waits for its end.
+        this.#progressive = true
+        const waiting = this.#buffer
+        this.#buffer = []
+        for (const message of waiting) {
+          if (message.type === 'seats') this.#applyNow(message)
+          else this.#buffer.push(message)
+        }
+      }
       let snapshot: Snapshot | undefined
       while (!snapshot && !this.#stopped) {
         try {
-          snapshot = await this.#options.load()
+          snapshot = await this.#options.load(progressive ? this.#progress() : undefined)
         } catch (error) {
           this.#options.onError?.(error)
           await sleep(this.#options.retryMs ?? 2000)
         }
       }
+      this.#progressive = false
       if (!snapshot || this.#stopped) return
-      this.map.replace(snapshot)
+      if (progressive) {
+        // The pages are in already (a snapshot may repeat them: merging is idempotent).
+        for (const seat of snapshot.seats) this.map.mergeSeat({ ...seat })
+        this.map.sections.clear()
+        for (const section of snapshot.sections) this.map.sections.set(section.id, { ...section })
+        this.map.serverCounts = snapshot.counts
+      } else {
+        this.map.replace(snapshot)
+      }
       this.loaded = true
       const buffered = this.#buffer ?? []
       this.#buffer = undefined

@@ -46,7 +46,8 @@ const OPEN_WAIT_MS = 3000
 const STREAM_RETRY_MS = 30_000
 
 export function connectLive (api: ApiClient, eventId: string, handlers: LiveHandlers): LiveEvent {
-  const reconciler = new Reconciler({ load: () => api.snapshot(eventId), onUpdate: handlers.onUpdate, onError: handlers.onError })
+  // Progressive: a big event's map shows from its first page of seats on, not after the last.
+  const reconciler = new Reconciler({ load: (progress) => api.snapshot(eventId, progress), progressive: true, onUpdate: handlers.onUpdate, onError: handlers.onError })
   let source: EventSource | undefined
   let streaming = false
   let closed = false

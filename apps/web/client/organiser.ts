@@ -191,7 +191,12 @@ export function startOrganiser (ctx: PageContext): void {
 
   function renderTallies (): void {
     const m = live?.reconciler.map
-    if (!m || !live?.reconciler.loaded) return
+    if (!m || !live?.reconciler.loaded) {
+      // A big event's seats are still coming: the event's own counts meanwhile.
+      const c = m?.serverCounts
+      if (c) for (const key of ['booked', 'held', 'available', 'total'] as const) byId(`tally-${key}`).textContent = c[key].toLocaleString('en')
+      return
+    }
     const c = m.counts(now())
     for (const key of ['booked', 'held', 'available', 'total'] as const) byId(`tally-${key}`).textContent = c[key].toLocaleString('en')
     for (const key of ['booked', 'held', 'available'] as const) byId(`bar-${key}`).style.flexGrow = String(c[key])
@@ -226,7 +231,7 @@ export function startOrganiser (ctx: PageContext): void {
     select.value = eventId
     byId('watch-name').textContent = events.get(eventId)?.name ?? 'Event'
     byId<HTMLAnchorElement>('watch-buyer-link').href = `/#event=${eventId}`
-    byId('watch-map').replaceChildren()
+    view.clear()
     const state = byId('watch-live')
     live = connectLive(api, eventId, {
       onUpdate,
@@ -380,7 +385,7 @@ export function startOrganiser (ctx: PageContext): void {
     history.replaceState(null, '', `${location.pathname}${location.search}`)
     byId('watch-name').textContent = 'No event yet'
     byId('watch-live').textContent = ''
-    byId('watch-map').replaceChildren()
+    view.clear()
     byId('watch-sections-table').hidden = true
     for (const key of ['booked', 'held', 'available', 'total'] as const) byId(`tally-${key}`).textContent = '0'
     for (const key of ['booked', 'held', 'available'] as const) byId(`bar-${key}`).style.flexGrow = '0'

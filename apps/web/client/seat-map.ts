@@ -1,10 +1,18 @@
 /**
- * The seat grid in the DOM: one button per seat, coloured by status, updated seat by seat as
- * changes come (a flash sale must not rebuild thousands of buttons per message). One seat is in
- * the tab order at a time; the arrow keys move between seats, Enter or Space activates one.
+ * The seat map, drawn two ways. Up to CANVAS_THRESHOLD seats, a grid in the DOM: one button per
+ * seat, coloured by status, updated seat by seat as changes come (a flash sale must not rebuild
+ * thousands of buttons per message); one seat is in the tab order at a time, the arrow keys move
+ * between seats, Enter or Space activates one. Past it, a canvas (seat-canvas.ts): 100,000
+ * buttons take seconds to build, a canvas paints the first page of seats at once.
  */
 import { layoutSeats, type GridRow } from './layout.ts'
 import { effectiveStatus, type LiveMap, type SeatStatus } from './live-map.ts'
+import { type SeatDecor, SeatCanvasView } from './seat-canvas.ts'
+
+/** Events with more seats than this are drawn on a canvas; smaller ones keep the DOM grid. */
+export const CANVAS_THRESHOLD = 2000
+/** The performance mark set when the first seats of an event are on screen. */
+export const FIRST_SEATS_MARK = 'seatline:first-seats'
 
 /** Seats per line: a longer row wraps, so a 100-seat row still fits a page. */
 const WRAP = 40
@@ -18,13 +26,16 @@ export interface SeatMapOptions {
   onActivate?: (seatId: string) => void
 }
 
-export class SeatMapView {
+/**
+ * The seat map a page uses: the DOM grid for small events, the canvas for big ones, chosen by
+ * the event's size (its counts come before its first page of seats). The page's selection and
+ * its own holds and bookings are kept here, for whichever draws.
+ */
+export class SeatMapView implements SeatDecor {
   readonly #options: SeatMapOptions
-  #buttons = new Map<string, HTMLElement>()
-  #rows: GridRow[] = []
-  #position = new Map<string, [number, number]>()
-  #expiring = new Set<string>()
-  #focusable: string | undefined
+  readonly #grid: SeatGridView
+  #canvas: SeatCanvasView | undefined
+  #marked = false
   selected = new Set<string>()
   /** Seats of the buyer's own active hold. */
   mine = new Set<string>()
@@ -33,6 +44,81 @@ export class SeatMapView {
 
   constructor (options: SeatMapOptions) {
     this.#options = options
+    this.#grid = new SeatGridView(options, this)
+  }
+
+  /** Empties the map for another event. */
+  clear (): void {
+    this.#canvas?.destroy()
+    this.#canvas = undefined
+    this.#marked = false
+    this.#grid.reset()
+    const { container } = this.#options
+    container.replaceChildren()
+    container.classList.remove('is-canvas')
+    delete container.dataset.renderer
+  }
+
+  /** A big event: the first time its map is seen to be big, the canvas takes the grid's place. */
+  #big (map: LiveMap): SeatCanvasView | undefined {
+    if (this.#canvas || Math.max(map.seats.size, map.serverCounts?.total ?? 0) <= CANVAS_THRESHOLD) return undefined
+    this.clear()
+    this.#canvas = new SeatCanvasView({ ...this.#options, decor: this, onFirstPaint: () => this.#mark() })
+    return this.#canvas
+  }
+
+  /** The first seats are on screen: the next frame shows what was drawn. */
+  #mark (): void {
+    if (this.#marked) return
+    this.#marked = true
+    performance.mark(FIRST_SEATS_MARK)
+  }
+
+  render (map: LiveMap, now: number): void {
+    const canvas = this.#canvas ?? this.#big(map)
+    if (canvas) return canvas.render(map, now)
+    this.#grid.render(map, now)
+    if (map.seats.size && !this.#marked) requestAnimationFrame(() => this.#mark())
+  }
+
+  update (map: LiveMap, seatIds: Iterable<string>, now: number): void {
+    if (this.#canvas) return this.#canvas.update(map, seatIds, now)
+    // Just grown big (its counts came, or its seats did): draw all there is so far.
+    const canvas = this.#big(map)
+    if (canvas) return canvas.render(map, now)
+    this.#grid.update(map, seatIds, now)
+    if (map.seats.size && !this.#marked) requestAnimationFrame(() => this.#mark())
+  }
+
+  tick (map: LiveMap, now: number): void {
+    if (this.#canvas) this.#canvas.tick(map, now)
+    else this.#grid.tick(map, now)
+  }
+
+  repaint (map: LiveMap, now: number): void {
+    if (this.#canvas) this.#canvas.repaint(map, now)
+    else this.#grid.repaint(map, now)
+  }
+
+  flash (seatIds: string[]): void {
+    if (this.#canvas) this.#canvas.flash(seatIds)
+    else this.#grid.flash(seatIds)
+  }
+}
+
+/** The DOM grid: one button (or, for the organiser, one span) per seat. */
+class SeatGridView {
+  readonly #options: SeatMapOptions
+  readonly #decor: SeatDecor
+  #buttons = new Map<string, HTMLElement>()
+  #rows: GridRow[] = []
+  #position = new Map<string, [number, number]>()
+  #expiring = new Set<string>()
+  #focusable: string | undefined
+
+  constructor (options: SeatMapOptions, decor: SeatDecor) {
+    this.#options = options
+    this.#decor = decor
     if (options.interactive) {
       options.container.addEventListener('click', (e) => {
         const button = (e.target as HTMLElement).closest<HTMLElement>('[data-seat]')
@@ -42,9 +128,18 @@ export class SeatMapView {
     }
   }
 
+  /** Forgets the grid (its container was emptied for another event). */
+  reset (): void {
+    this.#buttons.clear()
+    this.#rows = []
+    this.#position.clear()
+    this.#expiring.clear()
+  }
+
   /** Builds the grid from scratch: on load and after a reset. */
   render (map: LiveMap, now: number): void {
     const { container, interactive } = this.#options
+    container.dataset.renderer = 'grid'
     this.#rows = layoutSeats(map.seats.keys())
     this.#buttons.clear()
     this.#position.clear()
@@ -129,9 +224,9 @@ export class SeatMapView {
     if (status === 'held' && seat.holdExpiresAt) this.#expiring.add(seatId)
     else this.#expiring.delete(seatId)
     // The command's own reply is news before the stream's: show it at once.
-    const owned = this.owned.has(seatId)
-    const mine = !owned && this.mine.has(seatId) && status !== 'booked'
-    const selected = this.selected.has(seatId)
+    const owned = this.#decor.owned.has(seatId)
+    const mine = !owned && this.#decor.mine.has(seatId) && status !== 'booked'
+    const selected = this.#decor.selected.has(seatId)
     el.className = `seat is-${status}${mine ? ' is-mine' : ''}${owned ? ' is-owned' : ''}${selected ? ' is-selected' : ''}${el.classList.contains('is-refused') ? ' is-refused' : ''}`
     const words = mine ? 'held by you' : owned ? 'booked by you' : STATUS_WORDS[status]
     el.setAttribute('aria-label', `Seat ${seatId}, ${words}${selected ? ', selected' : ''}`)
