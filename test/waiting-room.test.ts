@@ -147,6 +147,8 @@ t.test('sold out is an answer: every waiting ticket is told within 2 s, and new 
   t.ok(waitingStreams.every((s) => s.ended), 'and closed their streams: it is final')
   const late = await join(event.id, (await signup(stack.url)).token)
   t.match(late, { status: 409, body: { code: 'SOLD_OUT' } }, 'a new join is told SOLD_OUT')
+  const ttl = await redis.ttl(`${stack.prefix}:{wr:${event.id}}:line`)
+  t.ok(ttl > 86_000 && ttl <= 86_400, `a sold-out room's keys are kept a day, then go (line expires in ${ttl} s)`)
   const report = await call(stack.url, 'GET', `/v1/events/${event.id}/sales`, { token: organiser.token })
   t.match(report.body, { status: 'sold-out', waitingRoom: { waiting: 0, admitted: 2, soldOut: 3, admitPerMinute: 6_000 } }, 'the organiser sees it')
 })

@@ -6,7 +6,8 @@
 -- Admissions that ran out are moved to `expired`. Then, while the sale is open and not paused,
 -- the next buyers in line are admitted: at most this second's share of the rate (a stalled step
 -- does not make up the time it lost), and only while the places left outnumber the admitted
--- buyers who are not shopping. Sold out and closed are final. Returns { status, served, waiting,
+-- buyers who are not shopping. Sold out and closed are final (the keys then expire a day later).
+-- Returns { status, served, waiting,
 -- admitted, expired, admitted now, ended now }.
 local now = tonumber(ARGV[1])
 local ended = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)
@@ -49,4 +50,11 @@ if status == 'waiting' and ARGV[2] == '1' and ARGV[4] == '0' then
   carry = budget - math.floor(budget)
 end
 redis.call('HSET', KEYS[6], 'status', status, 'served', served, 'carry', carry, 'last', now, 'seats', ARGV[6])
+-- A final room is kept a day, for its buyers to read their tickets, then goes: Redis does not grow
+-- with the sales of the past.
+if status ~= 'waiting' then
+  for i = 1, 6 do
+    redis.call('EXPIRE', KEYS[i], 86400, 'NX')
+  end
+end
 return { status, served, redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[4]), redis.call('SCARD', KEYS[5]), admittedNow, ended }
