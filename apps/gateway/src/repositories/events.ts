@@ -3,8 +3,12 @@ import { type Database, type Db, insertSeats } from '@seatline/db'
 import { type ExpressionBuilder, sql } from 'kysely'
 
 const CHECK_VIOLATION = '23514'
-/** How old an event's sale settings may be when a command or a join reads them. */
+/**
+ * How old an event's sale settings may be when a command or a join reads them: past the first,
+ * a read refreshes them for the next; past the second (a quiet event), it waits for fresh ones.
+ */
 const SALE_SETTINGS_MS = 1_000
+const STALE_SALE_SETTINGS_MS = 5_000
 const MAX_SALES_CACHED = 10_000
 
 /** The sale's columns of an event row, and its status by the rule in SQL (`seatline_sale_status`). */
@@ -65,6 +69,7 @@ export class EventsRepository {
   /** Events are never deleted, so once seen an id stays valid: spare the hot path a query. */
   readonly #known = new Set<string>()
   readonly #sales = new Map<string, { at: number, settings: SaleSettings }>()
+  readonly #reading = new Map<string, Promise<SaleSettings | undefined>>()
 
   constructor (db: Db) {
     this.#db = db
@@ -104,27 +109,43 @@ export class EventsRepository {
   }
 
   /**
-   * An event's sale as the command and queue routes need it, at most a second old: a command on
-   * an event with a waiting room checks the buyer's admission here, and the transaction checks
-   * the admission the command carries against the sale as it is (so a stale answer here can
-   * refuse for a second, never let through).
+   * An event's sale as the command and queue routes need it, at most about a second old: a
+   * command on an event with a waiting room checks the buyer's admission here, and the
+   * transaction checks the admission the command carries against the sale as it is (so a stale
+   * answer here can refuse for a second, never let through). A known event answers at once, from
+   * memory, and an older answer is refreshed behind it: commands must not wait for a query here,
+   * or one that did would fall behind those that came after it in its seat's line.
    */
   async saleSettings (eventId: string): Promise<SaleSettings | undefined> {
     const cached = this.#sales.get(eventId)
-    if (cached && cached.at > Date.now() - SALE_SETTINGS_MS) return cached.settings
-    const row = await this.#db.selectFrom('events')
-      .select(['sale_opens_at', 'sale_closes_at', 'sale_paused', 'admit_per_minute', 'admission_seconds'])
-      .where('id', '=', eventId).executeTakeFirst()
-    if (!row) return undefined
-    const settings: SaleSettings = {
-      opensAt: row.sale_opens_at,
-      closesAt: row.sale_closes_at,
-      paused: row.sale_paused,
-      waitingRoom: row.admit_per_minute && row.admission_seconds ? { admitPerMinute: row.admit_per_minute, admissionSeconds: row.admission_seconds } : null,
+    const age = cached ? Date.now() - cached.at : Number.POSITIVE_INFINITY
+    if (age > STALE_SALE_SETTINGS_MS) return this.#readSale(eventId)
+    if (age > SALE_SETTINGS_MS && !this.#reading.has(eventId)) this.#readSale(eventId).catch(() => {})
+    return cached!.settings
+  }
+
+  /** Reads an event's sale into memory; callers that ask while it runs share it. */
+  #readSale (eventId: string): Promise<SaleSettings | undefined> {
+    let reading = this.#reading.get(eventId)
+    if (!reading) {
+      reading = (async () => {
+        const row = await this.#db.selectFrom('events')
+          .select(['sale_opens_at', 'sale_closes_at', 'sale_paused', 'admit_per_minute', 'admission_seconds'])
+          .where('id', '=', eventId).executeTakeFirst()
+        if (!row) return undefined
+        const settings: SaleSettings = {
+          opensAt: row.sale_opens_at,
+          closesAt: row.sale_closes_at,
+          paused: row.sale_paused,
+          waitingRoom: row.admit_per_minute && row.admission_seconds ? { admitPerMinute: row.admit_per_minute, admissionSeconds: row.admission_seconds } : null,
+        }
+        if (this.#sales.size >= MAX_SALES_CACHED) this.#sales.delete(this.#sales.keys().next().value!)
+        this.#sales.set(eventId, { at: Date.now(), settings })
+        return settings
+      })().finally(() => this.#reading.delete(eventId))
+      this.#reading.set(eventId, reading)
     }
-    if (this.#sales.size >= MAX_SALES_CACHED) this.#sales.delete(this.#sales.keys().next().value!)
-    this.#sales.set(eventId, { at: Date.now(), settings })
-    return settings
+    return reading
   }
 
   /** The organiser of an event, or undefined when there is no such event. */
@@ -161,7 +182,7 @@ export class EventsRepository {
         }
         if (Object.keys(changes).length > 0) await trx.updateTable('events').set(changes).where('id', '=', eventId).execute()
         return undefined
-      })
+      }).finally(() => this.#sales.delete(eventId))
     } catch (error) {
       if (isCheckViolation(error)) return 'closes-before-opens'
       throw error
