@@ -22,6 +22,9 @@ export interface Problem {
   /** BUYER_LIMIT_REACHED: places a buyer may have, and how many this one has. */
   limit?: number
   current?: number
+  /** NOT_ADMITTED: where the buyer's queue ticket stands (null: not in the queue), and the place when waiting. */
+  ticketStatus?: TicketStatus | null
+  position?: number
 }
 
 export class ApiError extends Error {
@@ -36,15 +39,37 @@ export class ApiError extends Error {
 }
 
 export type SaleStatus = 'scheduled' | 'open' | 'paused' | 'closed' | 'sold-out'
+/** A sale's waiting room: buyers are let in at `admitPerMinute`, each for `admissionSeconds`. */
+export interface WaitingRoom { admitPerMinute: number, admissionSeconds: number }
 export interface Sale {
   opensAt: string
   closesAt: string | null
   maxSeatsPerBuyer: number | null
   paused: boolean
+  /** Absent from servers that predate the waiting room. */
+  waitingRoom?: WaitingRoom | null
   status: SaleStatus
 }
 /** What an organiser may set about a sale; what is left out keeps its default (or its value). */
-export interface SaleSettings { opensAt?: string, closesAt?: string | null, maxSeatsPerBuyer?: number | null, paused?: boolean }
+export interface SaleSettings { opensAt?: string, closesAt?: string | null, maxSeatsPerBuyer?: number | null, paused?: boolean, waitingRoom?: WaitingRoom | null }
+
+export type TicketStatus = 'waiting' | 'admitted' | 'expired' | 'sold-out' | 'closed'
+/** A buyer's place in an event's waiting room (docs/api.md, "The waiting room"). */
+export interface Ticket {
+  ticketId: string
+  eventId: string
+  status: TicketStatus
+  joinedAt: string
+  opensAt: string
+  /** 1 = next; only while waiting, once the sale has opened (so are `ahead` and the estimate). */
+  position?: number
+  ahead?: number
+  estimatedWaitSeconds?: number
+  admittedAt?: string
+  admittedUntil?: string
+  /** Places neither booked nor held, as of the last admission step. */
+  seatsAvailable: number
+}
 export interface EventSummary { id: string, name: string, startsAt: string | null, createdAt: string, sale: Sale }
 export interface EventDetail extends EventSummary { seats: SeatCounts, sections: SectionState[] }
 export interface SalesReport {
@@ -55,6 +80,8 @@ export interface SalesReport {
   bookings: { confirmed: number, cancelled: number }
   buyers: number
   revenueCents: number
+  /** Waiting-room events only: tickets waiting, admissions running now, ran out, told sold out. */
+  waitingRoom?: { waiting: number, admitted: number, expired: number, soldOut: number, admitPerMinute: number }
 }
 export interface Hold { holdId: string, eventId: string, seatIds: string[], expiresAt: string }
 export interface Booking {
@@ -267,6 +294,16 @@ export class ApiClient {
     throw new ApiError(problemOf(res, parseJson(await res.text())))
   }
 
+  /** Joins the event's waiting room: 201 a new ticket, 200 the one the buyer has (the same place). */
+  joinQueue (eventId: string) {
+    return this.call<Ticket>('POST', `/v1/events/${encodeURIComponent(eventId)}/queue`)
+  }
+
+  /** The caller's ticket in the event's waiting room; 404 QUEUE_TICKET_NOT_FOUND if not joined. */
+  queueTicket (eventId: string) {
+    return this.call<Ticket>('GET', `/v1/events/${encodeURIComponent(eventId)}/queue`)
+  }
+
   hold (eventId: string, seatIds: string[], ttlSeconds: number) {
     return this.call<Hold>('POST', `/v1/events/${encodeURIComponent(eventId)}/holds`, { seatIds, ttlSeconds }, { command: true })
   }
@@ -305,6 +342,20 @@ function limitWords ({ limit, current }: Problem): string {
   return `${most}, and you already have ${current}`
 }
 
+/** NOT_ADMITTED: why a waiting room's event refused, by where the buyer's ticket stands. */
+function notAdmittedWords ({ ticketStatus, position }: Problem): string {
+  switch (ticketStatus) {
+    case 'waiting': return position
+      ? `you are in the queue at position ${position.toLocaleString('en')}; you can buy once admitted`
+      : 'you are in the queue, waiting for the opening; you can buy once admitted'
+    case 'expired': return 'your time to shop has run out; join the queue again (at the back) to buy more'
+    case 'sold-out': return 'the sale is sold out'
+    case 'closed': return 'the sale has closed'
+    case 'admitted': return 'your admission has just ended; join the queue again to buy more'
+    default: return 'this event has a waiting room: join the queue first, and buy once admitted'
+  }
+}
+
 /**
  * What a refusal means, in words, naming each seat. `fields` names the request's fields the
  * way the page labels them (errors[].path → label), for VALIDATION_FAILED.
@@ -320,7 +371,7 @@ export function describeProblem (problem: Problem, fields: Record<string, string
     return problem.errors.map((e) => fields[e.path] ? `${fields[e.path]}: ${e.message}` : `${e.path || 'body'} ${e.message}`).join('; ')
   }
   switch (problem.code) {
-    case 'SOLD_OUT': return `sold out: only ${problem.remaining ?? 0} left in this section`
+    case 'SOLD_OUT': return problem.remaining ? `sold out: only ${problem.remaining} left in this section` : 'sold out: nothing is left'
     case 'HOLD_EXPIRED': return 'your hold ran out before you confirmed; the seats are free again for anyone'
     case 'HOLD_NOT_ACTIVE': return 'this hold was already confirmed or released'
     case 'RATE_LIMITED': return 'too many requests; wait a moment'
@@ -332,6 +383,9 @@ export function describeProblem (problem: Problem, fields: Record<string, string
     case 'BUYER_LIMIT_REACHED': return limitWords(problem)
     case 'SALE_ALREADY_OPEN': return 'the sale has already opened, so its opening time can no longer move'
     case 'NOT_EVENT_ORGANISER': return 'only the event\'s organiser may do this'
+    case 'NOT_ADMITTED': return notAdmittedWords(problem)
+    case 'NO_WAITING_ROOM': return 'this event has no waiting room: buy directly'
+    case 'QUEUE_TICKET_NOT_FOUND': return 'you have not joined the queue for this event'
     default: return problem.detail || problem.title
   }
 }

@@ -2,7 +2,8 @@
  * The buyer's page: pick an event, watch its seats live, select up to 10, hold them, watch the
  * hold run down, confirm or release; book general admission by quantity; see and cancel one's
  * bookings. Every refusal is shown with the seat it names and why. Before the sale opens, a
- * countdown, and nothing to press until it ends.
+ * countdown, and nothing to press until it ends. On an event with a waiting room, the queue
+ * (queue-panel.ts) comes first: the map opens, and is read at all, only while admitted.
  */
 import { ApiError, type Booking, clockOffset, describeProblem, type EventSummary, type Hold, type Sale, type SaleStatus } from './api.ts'
 import { byId, el, formatCountdown, formatPrice, say } from './dom.ts'
@@ -10,6 +11,7 @@ import { eventFromHash, fillEventSelect, setEventInHash } from './event-picker.t
 import { connectLive, type LiveEvent, showLiveMode } from './live.ts'
 import { effectiveStatus, type MapUpdate } from './live-map.ts'
 import type { PageContext } from './context.ts'
+import { QueuePanel } from './queue-panel.ts'
 import { formatDuration, formatMoment, limitText, nextChange, notOpenYet } from './sale.ts'
 import { SeatMapView } from './seat-map.ts'
 
@@ -50,6 +52,24 @@ export function startBuyer (ctx: PageContext): void {
   let saleReadAt = 0
   const sectionViews = new Map<string, { remaining: HTMLElement, quantity: HTMLInputElement, book: HTMLButtonElement }>()
 
+  const queue = new QueuePanel({
+    api,
+    ctx,
+    now,
+    onGate: (open) => { if (eventId) gate(eventId, open) },
+    onSaleStale: () => {
+      saleReadAt = 0
+      readSale()
+    },
+    onStatus: (ticket) => {
+      // Admitted, ran out, sold out, closed: the sale may have moved too (resumed, sold out).
+      saleReadAt = 0
+      readSale()
+      // A refusal shown while waiting is over once admitted, or once nothing is left to wait for.
+      if (ticket.status !== 'waiting' && ticket.status !== 'expired' && message.dataset.kind === 'error') say(message, '')
+    },
+  })
+
   const holdKey = () => `seatline.hold.${ctx.session()?.userId ?? ''}`
   const map = () => live?.reconciler.map
 
@@ -70,6 +90,8 @@ export function startBuyer (ctx: PageContext): void {
       say(message, `Not done: ${describeProblem(error.problem)}.`, 'error')
       // The sale is not what this page thought: read it again to show what it is.
       if (error.problem.code.startsWith('SALE_')) readSale()
+      // Nor is the buyer's place in the waiting room.
+      if (error.problem.code === 'NOT_ADMITTED') queue.notAdmitted()
       const refused = error.problem.seats?.map((s) => s.seatId) ?? []
       if (refused.length) {
         for (const seatId of refused) view.selected.delete(seatId)
@@ -102,6 +124,7 @@ export function startBuyer (ctx: PageContext): void {
       const event = await api.event(id)
       if (id !== eventId) return
       sale = event.sale
+      queue.setSale(sale, event.seats.available + event.sections.reduce((n, s) => n + s.remaining, 0))
       renderSale()
     } catch {
       // The next tick asks again.
@@ -262,6 +285,7 @@ export function startBuyer (ctx: PageContext): void {
 
   function openEvent (id: string): void {
     live?.close()
+    live = undefined
     eventId = id
     setEventInHash(id)
     view.selected.clear()
@@ -269,9 +293,38 @@ export function startBuyer (ctx: PageContext): void {
     const event = events.get(id)
     sale = event?.sale
     saleReadAt = 0
-    renderSale()
     byId('event-name').textContent = event?.name ?? 'Event'
     byId('event-when').textContent = event?.startsAt ? new Date(event.startsAt).toLocaleString() : ''
+    // The queue says whether the map opens now (no waiting room, or admitted): see gate().
+    queue.open(id, sale)
+    renderSale()
+  }
+
+  /**
+   * The map and the buying controls, open or shut. Shut (a waiting room, not admitted), the map
+   * is not even read: a crowd in the line would otherwise read every seat for nothing.
+   */
+  function gate (id: string, open: boolean): void {
+    byId('shop').hidden = !open
+    byId('selection-card').hidden = !open
+    if (!open) {
+      live?.close()
+      live = undefined
+      view.selected.clear()
+      renderSelection()
+      view.clear()
+      sectionsBox.replaceChildren()
+      const liveState = byId('live-state')
+      liveState.textContent = ''
+      delete liveState.dataset.mode
+      return
+    }
+    if (live) return
+    // Admitted: the sale is open now, whatever the last read said (paused, say).
+    if (queue.hasRoom) {
+      saleReadAt = 0
+      readSale()
+    }
     byId('counts').textContent = 'Loading seats…'
     view.clear()
     sectionsBox.replaceChildren()
@@ -315,6 +368,7 @@ export function startBuyer (ctx: PageContext): void {
     const m = map()
     if (m) view.tick(m, now())
     tickSale()
+    queue.tick()
     if (!hold) return
     const left = Date.parse(hold.expiresAt) - now()
     countdown.textContent = formatCountdown(left)
@@ -479,6 +533,7 @@ export function startBuyer (ctx: PageContext): void {
   select.addEventListener('change', () => { if (select.value) openEvent(select.value) })
 
   ctx.onSessionChange(() => {
+    queue.sessionChanged()
     restoreHold()
     loadBookings()
   })

@@ -2,9 +2,10 @@
  * The organiser's page: create an event from rows × seats (A..J × 1..20 → A1..J20) and
  * general-admission sections, with its sale's opening, closing and per-buyer limit; then watch
  * sold, held and available move during the sale, pause and resume it, read the sales report
- * and download the bookings.
+ * and download the bookings. An event may have a waiting room: its figures (waiting, admitted,
+ * the rate) are read with the report, more often, and its rate can be changed.
  */
-import { ApiError, clockOffset, describeProblem, type EventSummary, type Sale, type SaleSettings, type SaleStatus, type SalesReport } from './api.ts'
+import { ApiError, clockOffset, describeProblem, type EventSummary, type Sale, type SaleSettings, type SaleStatus, type SalesReport, type WaitingRoom } from './api.ts'
 import type { PageContext } from './context.ts'
 import { byId, el, formatPrice, say } from './dom.ts'
 import { eventFromHash, fillEventSelect, setEventInHash } from './event-picker.ts'
@@ -18,6 +19,11 @@ const now = () => Date.now() + clockOffset
 
 /** The report and the sale are read again this often while an event is watched. */
 const REPORT_MS = 5000
+/** A waiting room's figures move by the second: read them more often. */
+const ROOM_REPORT_MS = 2000
+/** Minutes to shop, as the form takes them: the API's 10 s to 1 h. */
+const MIN_ADMISSION_SECONDS = 10
+const MAX_ADMISSION_SECONDS = 3600
 /** Past the opening or closing by our clock but not yet by the server's: ask again after this long. */
 const SALE_RETRY_MS = 1000
 
@@ -30,6 +36,8 @@ const FIELD_LABELS: Record<string, string> = {
   'body/sale/opensAt': 'Sale opens',
   'body/sale/closesAt': 'Sale closes',
   'body/sale/maxSeatsPerBuyer': 'Tickets per buyer',
+  'body/sale/waitingRoom/admitPerMinute': 'Admissions per minute',
+  'body/sale/waitingRoom/admissionSeconds': 'Minutes to shop',
 }
 
 const STATUS_WORDS: Record<SaleStatus, (sale: Sale) => string> = {
@@ -115,14 +123,27 @@ export function startOrganiser (ctx: PageContext): void {
       if (!Number.isInteger(n) || n < 1 || n > 100) return { error: 'Tickets per buyer: a whole number from 1 to 100, or empty for no limit' }
       settings.maxSeatsPerBuyer = n
     }
+    if (byId<HTMLInputElement>('ev-wr').checked) {
+      const rate = Number(byId<HTMLInputElement>('ev-wr-rate').value)
+      if (!Number.isInteger(rate) || rate < 1 || rate > 100_000) return { error: 'Admissions per minute: a whole number from 1 to 100,000' }
+      const seconds = Math.round(Number(byId<HTMLInputElement>('ev-wr-minutes').value) * 60)
+      if (!Number.isFinite(seconds) || seconds < MIN_ADMISSION_SECONDS || seconds > MAX_ADMISSION_SECONDS) return { error: 'Minutes to shop: from 0.25 (15 seconds) to 60' }
+      settings.waitingRoom = { admitPerMinute: rate, admissionSeconds: seconds }
+    }
     return settings
+  }
+
+  /** "100 a minute, 10 min each": what a waiting room does, short. */
+  function roomSummary (room: WaitingRoom): string {
+    return `${room.admitPerMinute.toLocaleString('en')} a minute, ${formatDuration(room.admissionSeconds * 1000).replace(/ 0 s$/, '')} each to shop`
   }
 
   function saleSummary (settings: SaleSettings): string {
     const opens = settings.opensAt ? `sale opens ${formatMoment(settings.opensAt)}` : 'sale opens at once'
     const closes = settings.closesAt ? `, closes ${formatMoment(settings.closesAt)}` : ''
     const limit = settings.maxSeatsPerBuyer ? `, up to ${ticketsText(settings.maxSeatsPerBuyer)} per buyer` : ''
-    return `${opens}${closes}${limit}`
+    const room = settings.waitingRoom ? `; waiting room: ${roomSummary(settings.waitingRoom)}` : ''
+    return `${opens}${closes}${limit}${room}`
   }
 
   function updatePreview (): void {
@@ -157,6 +178,10 @@ export function startOrganiser (ctx: PageContext): void {
   }
 
   form.addEventListener('input', updatePreview)
+  byId<HTMLInputElement>('ev-wr').addEventListener('change', (e) => {
+    byId('ev-wr-fields').hidden = !(e.currentTarget as HTMLInputElement).checked
+    updatePreview()
+  })
   byId('ev-add-section').addEventListener('click', addSection)
 
   form.addEventListener('submit', (e) => {
@@ -225,6 +250,7 @@ export function startOrganiser (ctx: PageContext): void {
     say(saleMessage, '')
     showAdmin(false)
     byId('sale-admin-note').hidden = true
+    delete byId('wr-rate-input').dataset.dirty
     renderSale()
     readSale()
     setEventInHash(eventId)
@@ -274,7 +300,10 @@ export function startOrganiser (ctx: PageContext): void {
     byId('org-sale-opens').textContent = formatMoment(sale.opensAt)
     byId('org-sale-closes').textContent = sale.closesAt ? formatMoment(sale.closesAt) : 'no closing time'
     byId('org-sale-limit').textContent = sale.maxSeatsPerBuyer === null ? 'no limit' : `up to ${ticketsText(sale.maxSeatsPerBuyer)}`
+    byId('org-sale-wr').textContent = sale.waitingRoom ? roomSummary(sale.waitingRoom) : 'none'
     pauseButton.textContent = sale.paused ? 'Resume sale' : 'Pause sale'
+    byId('sale-pause-hint').hidden = !sale.waitingRoom
+    if (!sale.waitingRoom) byId('org-wr').hidden = true
     renderSaleCountdown()
   }
 
@@ -289,6 +318,7 @@ export function startOrganiser (ctx: PageContext): void {
   function showAdmin (shown: boolean): void {
     byId('sale-admin').hidden = !shown
     byId('sales-report').hidden = !shown
+    if (!shown) byId('org-wr').hidden = true
   }
 
   /** The report, or, instead of the organiser's controls, why there are none. */
@@ -319,8 +349,68 @@ export function startOrganiser (ctx: PageContext): void {
       el('th', { scope: 'row', textContent: s.name }),
       el('td', { textContent: s.sold.toLocaleString('en') }),
       el('td', { textContent: formatPrice(s.revenueCents) }))))
-    byId('report-updated').textContent = `Updated ${new Date().toLocaleTimeString()}; every ${REPORT_MS / 1000} s.`
+    renderRoom(report)
+    byId('report-updated').textContent = `Updated ${new Date().toLocaleTimeString()}; every ${reportMs() / 1000} s.`
   }
+
+  /** The report's waiting room: who waits, who shops, at what rate. */
+  function renderRoom (report: SalesReport): void {
+    const room = report.waitingRoom
+    byId('org-wr').hidden = !room
+    if (!room) return
+    const n = (x: number) => x.toLocaleString('en')
+    byId('wr-waiting').textContent = n(room.waiting)
+    byId('wr-admitted').textContent = n(room.admitted)
+    byId('wr-expired').textContent = n(room.expired)
+    byId('wr-sold-out').textContent = n(room.soldOut)
+    byId('wr-rate').textContent = n(room.admitPerMinute)
+    byId('org-wr-live').textContent = `updated every ${reportMs() / 1000} s`
+    const rateInput = byId<HTMLInputElement>('wr-rate-input')
+    byId('wr-rate-form').hidden = false
+    // The current rate, unless the organiser is typing a new one.
+    if (!rateInput.dataset.dirty) rateInput.value = String(room.admitPerMinute)
+    let note: string
+    if (report.status === 'paused') note = 'Paused: nobody is let in until you resume; waiting buyers keep their places.'
+    else if (report.status === 'scheduled') note = 'Before the opening, everyone who joins gets a random place; admissions start at the opening.'
+    else if (report.status === 'sold-out') note = 'Sold out: every waiting buyer has been told so.'
+    else if (report.status === 'closed') note = 'The sale has closed: nobody else is let in.'
+    else if (room.waiting > 0 && report.seats.available + report.sections.reduce((x, s) => x + s.remaining, 0) <= room.admitted) note = 'Nobody else is let in while the buyers shopping now could take every place left.'
+    else note = `Buyers are let in at up to ${n(room.admitPerMinute)} a minute, in line order, while places are left.`
+    byId('org-wr-note').textContent = note
+  }
+
+  /** The report is read more often for a waiting room: its figures move by the second. */
+  function reportMs (): number {
+    return sale?.waitingRoom ? ROOM_REPORT_MS : REPORT_MS
+  }
+
+  byId('wr-rate-input').addEventListener('input', (e) => { (e.currentTarget as HTMLElement).dataset.dirty = 'true' })
+  byId('wr-rate-form').addEventListener('submit', async (e) => {
+    e.preventDefault()
+    const id = watched
+    const room = sale?.waitingRoom
+    if (!id || !room) return
+    const input = byId<HTMLInputElement>('wr-rate-input')
+    const rate = Number(input.value)
+    if (!Number.isInteger(rate) || rate < 1 || rate > 100_000) return say(saleMessage, 'Admissions per minute: a whole number from 1 to 100,000.', 'error')
+    const button = byId<HTMLButtonElement>('wr-rate-save')
+    button.disabled = true
+    say(saleMessage, 'Changing the rate…')
+    try {
+      const event = await api.changeEvent(id, { sale: { waitingRoom: { admitPerMinute: rate, admissionSeconds: room.admissionSeconds } } })
+      if (id !== watched) return
+      sale = event.sale
+      renderSale()
+      byId('wr-rate').textContent = rate.toLocaleString('en')
+      delete input.dataset.dirty
+      say(saleMessage, `Buyers are now let in at up to ${rate.toLocaleString('en')} a minute.`, 'success')
+      saleReadAt = 0
+    } catch (error) {
+      say(saleMessage, `Not done: ${describe(error)}.`, 'error')
+    } finally {
+      button.disabled = false
+    }
+  })
 
   /** Each second: the countdown, and a read at the opening or closing, or when the last read is old. */
   function tickSale (): void {
@@ -328,7 +418,7 @@ export function startOrganiser (ctx: PageContext): void {
     renderSaleCountdown()
     const change = nextChange(sale)
     const since = Date.now() - saleReadAt
-    if ((change !== undefined && change <= now() && since >= SALE_RETRY_MS) || since >= REPORT_MS) readSale()
+    if ((change !== undefined && change <= now() && since >= SALE_RETRY_MS) || since >= reportMs()) readSale()
   }
 
   pauseButton.addEventListener('click', async () => {
@@ -342,9 +432,11 @@ export function startOrganiser (ctx: PageContext): void {
       if (id !== watched) return
       sale = event.sale
       renderSale()
+      const room = Boolean(sale.waitingRoom)
       say(saleMessage, paused
-        ? 'Paused: new holds and bookings are refused until you resume; confirmations, releases and cancellations go on.'
-        : 'Resumed: buyers may hold and book again.', 'success')
+        ? `Paused: new holds and bookings are refused until you resume${room ? ', and nobody is let in from the waiting room' : ''}; confirmations, releases and cancellations go on.`
+        : `Resumed: buyers may hold and book again${room ? ', and admissions from the waiting room go on' : ''}.`, 'success')
+      saleReadAt = 0
     } catch (error) {
       say(saleMessage, `Not done: ${describe(error)}.`, 'error')
     } finally {
