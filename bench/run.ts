@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process'
 import os from 'node:os'
 import { parseCli, SCENARIOS, type BenchOptions } from './lib/cli.ts'
 import { mergeRuns } from './lib/merge-runs.ts'
-import { computeRatios, SALE_WINDOW_LABEL } from './lib/ratios.ts'
+import { computeRatios, computeWaitingRoomRatios, SALE_WINDOW_LABEL } from './lib/ratios.ts'
 import { renderTable } from './lib/render-table.ts'
 import type { BenchRun, ScenarioResult } from './lib/result-types.ts'
 import { externalTarget, ownStack, type Target } from './lib/target.ts'
@@ -18,6 +18,8 @@ import { generalAdmission } from './scenarios/general-admission.ts'
 import { holdConfirm } from './scenarios/hold-confirm.ts'
 import { stream } from './scenarios/stream.ts'
 import { uniform } from './scenarios/uniform.ts'
+import { compareWithFlashSale, waitingRoom } from './scenarios/waiting-room.ts'
+import { waitingRoomScale } from './scenarios/waiting-room-scale.ts'
 
 let options: BenchOptions
 try {
@@ -34,6 +36,21 @@ const sizes = {
   flash: smoke ? { buyers: 1_000, seats: 100, connections: options.connections ?? 32 } : { buyers: 20_000, seats: 2_000, connections: options.connections ?? 256 },
   ga: smoke ? { requests: 2_000, capacity: 200, connections: options.connections ?? 32 } : { requests: 50_000, capacity: 5_000, connections: options.connections ?? 64 },
   holdConnections: options.connections ?? 32,
+  // 50,000 buyers join in a 10 s burst before the opening, 10,000 after it; 2,000 seats, at most 2
+  // a buyer. Admission at 6,000 a minute (100 a second): the booking path serves ~1,000–2,000
+  // commands a second on this machine, and an admitted buyer makes 1–3 at once, so the buyers
+  // inside meet an unhurried stack, which is what a waiting room is for; 2,000 seats would then
+  // go in ~15–20 s if every admitted buyer heard at once. 2,000 buyers follow their ticket's
+  // stream; the others poll, and hear later (see bench/README.md).
+  waitingRoom: smoke
+    ? { early: 1_000, late: 200, seats: 100, maxSeatsPerBuyer: 2, admitPerMinute: 6_000, admissionSeconds: 60, burstS: 2, lateS: 1, streams: 50, firstPollSpreadS: 2, connections: options.connections ?? 32 }
+    : { early: 50_000, late: 10_000, seats: 2_000, maxSeatsPerBuyer: 2, admitPerMinute: 6_000, admissionSeconds: 60, burstS: 10, lateS: 5, streams: 2_000, firstPollSpreadS: 10, connections: options.connections ?? 256 },
+  // One line of 200,000, 2,000 of them streamed; 2 admissions a second so every position moves each
+  // step. The joins arrive at 1,400 a second: about what this machine's gateway serves (0.4 ms of
+  // CPU a join), and 200,000 of them then fit the scenario's ~3 minutes.
+  waitingRoomScale: smoke
+    ? { tickets: 2_000, streams: 20, joinsPerS: 1_000, connections: options.connections ?? 32, waitS: 3, seats: 100, admitPerMinute: 120 }
+    : { tickets: 200_000, streams: 2_000, joinsPerS: 1_400, connections: options.connections ?? 256, waitS: 15, seats: 1_000, admitPerMinute: 120 },
   ceilingConnections: options.connections ?? 16,
 }
 
@@ -99,6 +116,15 @@ for (let runNumber = 1; runNumber <= options.runs; runNumber++) {
         // The flash sale again, opening a second after the first buyer asks, with a limit of 4.
         report(await withTarget({}, (t) => flashSale(t, { ...sizes.flash, label: SALE_WINDOW_LABEL, sale: { opensAfterMs: smoke ? 500 : 1_000, maxSeatsPerBuyer: 4 } })))
         break
+      case 'waiting-room': {
+        // Next to the flash sale without a waiting room, when this run has it.
+        const row = await withTarget({}, (t) => waitingRoom(t, sizes.waitingRoom))
+        report(compareWithFlashSale(row, results.find((r) => r.label === 'flash-sale')))
+        break
+      }
+      case 'waiting-room-scale':
+        report(await withTarget({}, (t) => waitingRoomScale(t, sizes.waitingRoomScale)))
+        break
       case 'hold-confirm':
         report(await withTarget({}, (t) => holdConfirm(t, { connections: sizes.holdConnections, durationS: duration })))
         break
@@ -156,7 +182,7 @@ const run: BenchRun = {
   command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
   machine: { cpus: os.cpus().length, node: process.version, platform: `${process.platform}-${process.arch}` },
   results,
-  ratios: computeRatios(results, { full, workers: options.workers, partitions: options.partitions, external: Boolean(options.target) }),
+  ratios: [computeRatios, computeWaitingRoomRatios].flatMap((compute) => compute(results, { full, workers: options.workers, partitions: options.partitions, external: Boolean(options.target) })),
 }
 console.log(renderTable(run))
 const files = await writeReport(run, options.outDir)

@@ -122,3 +122,42 @@ export function collectBookings (created: string[]) {
     if (id) created.push(id)
   }
 }
+
+/**
+ * The audit of a sale whose bookings take one or more seats each, from the database of a stack
+ * the bench started (auditSeatBookings counts a fixed number of seats per booking): no seat sold
+ * twice, every 201 in the database and no booking without one, seat rows that add up to the
+ * bookings' quantities. `oversold` is the number of seats with two active bookings.
+ */
+export async function auditBookingsOfAnySize (target: Target, eventId: string, created: string[]): Promise<{ checks: AuditCheck[], oversold: number, bookedSeats: number }> {
+  const db = target.db!
+  const settled = await settle(target, [eventId])
+  const { rows: [r] } = await sql<{ doubles: number, bookings: number, quantity: number, seatRows: number, marked: number, found: number }>`
+    select (select count(*)::int from (select 1 from booking_seats where active and event_id = ${eventId} group by seat_id having count(*) > 1) d) as doubles,
+           (select count(*)::int from bookings where event_id = ${eventId} and status = 'confirmed') as bookings,
+           (select coalesce(sum(quantity), 0)::int from bookings where event_id = ${eventId} and status = 'confirmed') as quantity,
+           (select count(*)::int from booking_seats bs join bookings b on b.id = bs.booking_id where b.event_id = ${eventId} and b.status = 'confirmed') as "seatRows",
+           (select count(*)::int from seats where event_id = ${eventId} and status = 'booked') as marked,
+           (select count(*)::int from bookings where id = any(${created}::uuid[]) and status = 'confirmed') as found`.execute(db)
+  const { doubles, bookings, quantity, seatRows, marked, found } = r!
+  return {
+    oversold: doubles,
+    bookedSeats: marked,
+    checks: [
+      ...(settled ? [] : [check(`the load settled within ${SETTLE_MS / 1000} s`, false, 'the booked count was still moving when the audit read it')]),
+      check('the load booked something', created.length > 0, `${created.length} bookings answered 201`),
+      check('no seat sold twice', doubles === 0, `${doubles} seats with two active bookings`),
+      check('every 201 is in the database', found === created.length, `${found} of ${created.length} answered bookings found`),
+      check('no booking without a 201', bookings === created.length, `${bookings} bookings in the database, ${created.length} answered 201`),
+      check('seat counts add up', seatRows === quantity && marked === seatRows, `${seatRows} booked seat rows, ${quantity} places in the bookings, ${marked} seats marked booked`),
+    ],
+  }
+}
+
+/** The most places one buyer has in the event, and how many buyers have more than `limit`. */
+export async function buyerPlaces (target: Target, eventId: string, limit: number): Promise<{ most: number, above: number }> {
+  const { rows: [r] } = await sql<{ most: number | null, above: number }>`
+    select max(places)::int as most, count(*) filter (where places > ${limit})::int as above from (
+      select sum(quantity) as places from bookings where event_id = ${eventId} and status = 'confirmed' group by user_id) b`.execute(target.db!)
+  return { most: r?.most ?? 0, above: r?.above ?? 0 }
+}

@@ -14,12 +14,17 @@ export interface BenchOptions {
 
 /**
  * In the order a full run takes them: `stream` right after `flash-sale`, the sale it is measured
- * against, and `sale-window` (the same sale, opening mid-run with a buyer limit) after them.
+ * against, and `sale-window` (the same sale, opening mid-run with a buyer limit) after them;
+ * then `waiting-room` (a sale behind a waiting room, compared with `flash-sale`) and
+ * `waiting-room-scale` (200,000 tickets in one line).
  */
-export const SCENARIOS = ['ceiling', 'baseline', 'peer', 'uniform', 'flash-sale', 'stream', 'sale-window', 'hold-confirm', 'general-admission', 'cold-big-event', 'scale', 'observability'] as const
+export const SCENARIOS = ['ceiling', 'baseline', 'peer', 'uniform', 'flash-sale', 'stream', 'sale-window', 'waiting-room', 'waiting-room-scale', 'hold-confirm', 'general-admission', 'cold-big-event', 'scale', 'observability'] as const
 
-/** Scenarios that start stacks with settings of their own: never against a --target. */
-const OWN_STACKS: string[] = ['baseline', 'peer', 'ceiling', 'scale', 'observability']
+/**
+ * Scenarios that start stacks with settings of their own, or read their stack's database and
+ * Redis (the waiting room's line, its memory): never against a --target.
+ */
+const OWN_STACKS: string[] = ['baseline', 'peer', 'ceiling', 'scale', 'observability', 'waiting-room', 'waiting-room-scale']
 
 const HELP = `npm run bench -- [options]
 

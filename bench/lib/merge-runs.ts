@@ -1,8 +1,11 @@
 import type { ScenarioResult } from './result-types.ts'
 import { median } from './stats.ts'
 
-/** Figures where one bad run is the answer: a seat oversold once is oversold, whatever the median. */
-const WORST_CASE = new Set(['oversold', 'errors'])
+/**
+ * Figures where one bad run is the answer: a seat oversold once is oversold, whatever the median
+ * (and a buyer above the limit once is above it).
+ */
+const WORST_CASE = new Set(['oversold', 'errors', 'overLimit'])
 
 type Rss = NonNullable<ScenarioResult['rssMb']>
 /** One figure over the runs: NaN when a run lacks it; the worst (highest) run's or the median. */

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { type Db, insertSeats } from '@seatline/db'
 import { sql } from 'kysely'
-import { startStack } from '../../test/harness/local-stack.ts'
+import { REDIS_URL, startStack } from '../../test/harness/local-stack.ts'
 import { mintToken } from './tokens.ts'
 
 export interface Buyer { userId: string, token: string }
@@ -13,6 +13,8 @@ export interface Target {
   url: string
   /** Present only for stacks the bench started: the audit then reads the database directly. */
   db?: Db
+  /** Present only for stacks the bench started: their Redis and key prefix (QUEUE_PREFIX), to read the waiting room's keys. */
+  redis?: { url: string, prefix: string }
   pids: { gateway: number[], worker: number[] }
   buyers (count: number): Promise<Buyer[]>
   /** What the stack's processes printed, to explain a failed run. */
@@ -43,6 +45,7 @@ export async function ownStack (options: OwnStackOptions): Promise<Target> {
     name: other ?? 'seatline',
     url: stack.url,
     db: stack.db,
+    redis: { url: REDIS_URL, prefix: stack.prefix },
     pids: stack.pids,
     // Users straight into the database with self-signed tokens: 20,000 scrypt signups would take
     // longer than the benchmark.
@@ -87,7 +90,7 @@ export function externalTarget (url: string): Target {
 export interface EventSpec {
   seats?: string[]
   sections?: Array<{ name: string, capacity: number }>
-  sale?: { opensAt?: string, maxSeatsPerBuyer?: number }
+  sale?: { opensAt?: string, maxSeatsPerBuyer?: number, waitingRoom?: { admitPerMinute: number, admissionSeconds: number } }
 }
 
 /**
@@ -109,6 +112,9 @@ export async function createEvent (target: Target, buyer: Buyer, spec: EventSpec
         created_by: buyer.userId,
         ...(spec.sale?.opensAt ? { sale_opens_at: spec.sale.opensAt } : {}),
         max_seats_per_buyer: spec.sale?.maxSeatsPerBuyer ?? null,
+        // Both or neither (a check constraint): the API takes them as `sale.waitingRoom`.
+        admit_per_minute: spec.sale?.waitingRoom?.admitPerMinute ?? null,
+        admission_seconds: spec.sale?.waitingRoom?.admissionSeconds ?? null,
       }).returning('id').executeTakeFirstOrThrow()
       // As the API inserts them (a big event analyzed, so plans know it).
       await insertSeats(trx, event.id, spec.seats ?? [])

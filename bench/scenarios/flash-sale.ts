@@ -67,6 +67,8 @@ export async function flashSale (target: Target, options: FlashSaleOptions): Pro
     onProgress: (n) => process.stderr.write(`\r  flash-sale (${target.name}): ${n}/${options.buyers} buyers answered`),
   })
   const elapsedMs = Math.max(...answers.map((a) => a.answeredAt)) - from
+  // When the last seat went: the last 201 (the waiting-room row compares its own with it).
+  const sellOutMs = Math.max(...answers.filter((a) => a.status === 201).map((a) => a.answeredAt)) - from
   process.stderr.write('\n')
   const rssMb = await rss.stop()
   const gatewayCpuS = Math.round(((await cpuSeconds(target.pids.gateway[0] ?? 0)) - gatewayCpu) * 10) / 10
@@ -117,6 +119,7 @@ export async function flashSale (target: Target, options: FlashSaleOptions): Pro
       buyers: options.buyers,
       seats: options.seats,
       timeToAllAnswersMs: Math.round(elapsedMs),
+      sellOutMs: Math.round(sellOutMs),
       oversold,
       seatsSold: created.length,
       firstAskerWinsPct: Math.round(firstAskerWinsPct * 10) / 10,
