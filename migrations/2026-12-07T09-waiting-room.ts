@@ -21,5 +21,5 @@ export async function down (db: Kysely<unknown>): Promise<void> {
   await sql.raw(t08.slice(start, t08.indexOf('$fn$;', start) + 5)).execute(db)
   await sql.raw(`
     drop index events_waiting_room;
-    alter table events drop column admit_per_minute, drop column admission_seconds;`).execute(db)
+    alter table events drop column admit_per_minute, drop column admission_seconds, drop column waiting_room_settled_at;`).execute(db)
 }

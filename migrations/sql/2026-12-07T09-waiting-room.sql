@@ -6,11 +6,13 @@
 alter table events
   add column admit_per_minute integer,
   add column admission_seconds integer,
+  -- When the room sold out or closed for good: the admission step stops a day later.
+  add column waiting_room_settled_at timestamptz,
   add constraint events_waiting_room_whole check ((admit_per_minute is null) = (admission_seconds is null)),
   add constraint events_admit_per_minute_range check (admit_per_minute between 1 and 100000),
   add constraint events_admission_seconds_range check (admission_seconds between 10 and 3600);
 -- The admission step looks for the events with a waiting room every second.
-create index events_waiting_room on events (sale_opens_at) where admit_per_minute is not null;
+create index events_waiting_room on events (waiting_room_settled_at) where admit_per_minute is not null;
 
 -- The sale's rules (migration T07), now with the waiting room: on an event with one, a command
 -- that takes seats must carry an admission (p_admitted_until, from the gateway) still running at

@@ -26,6 +26,8 @@ export interface EventsTable {
   /** The waiting room (migration T09): both set, or neither. */
   admit_per_minute: number | null
   admission_seconds: number | null
+  /** When the waiting room sold out or closed for good (its admission step stops a day later). */
+  waiting_room_settled_at: Timestamp | null
 }
 
 /** The lock row of a buyer in an event with a buyer limit (migration T07). */

@@ -55,6 +55,8 @@ export interface SaleSettings {
   closesAt: Date | null
   paused: boolean
   waitingRoom: { admitPerMinute: number, admissionSeconds: number } | null
+  /** The waiting room sold out or closed for good: nobody joins any more. */
+  settled: boolean
 }
 
 /** Why a change to an event was not made; undefined when it was. */
@@ -130,7 +132,7 @@ export class EventsRepository {
     if (!reading) {
       reading = (async () => {
         const row = await this.#db.selectFrom('events')
-          .select(['sale_opens_at', 'sale_closes_at', 'sale_paused', 'admit_per_minute', 'admission_seconds'])
+          .select(['sale_opens_at', 'sale_closes_at', 'sale_paused', 'admit_per_minute', 'admission_seconds', 'waiting_room_settled_at'])
           .where('id', '=', eventId).executeTakeFirst()
         if (!row) return undefined
         const settings: SaleSettings = {
@@ -138,6 +140,7 @@ export class EventsRepository {
           closesAt: row.sale_closes_at,
           paused: row.sale_paused,
           waitingRoom: row.admit_per_minute && row.admission_seconds ? { admitPerMinute: row.admit_per_minute, admissionSeconds: row.admission_seconds } : null,
+          settled: row.waiting_room_settled_at !== null,
         }
         if (this.#sales.size >= MAX_SALES_CACHED) this.#sales.delete(this.#sales.keys().next().value!)
         this.#sales.set(eventId, { at: Date.now(), settings })
@@ -178,7 +181,7 @@ export class EventsRepository {
           ...(sale.closesAt !== undefined ? { sale_closes_at: sale.closesAt } : {}),
           ...(sale.maxSeatsPerBuyer !== undefined ? { max_seats_per_buyer: sale.maxSeatsPerBuyer } : {}),
           ...(sale.paused !== undefined ? { sale_paused: sale.paused } : {}),
-          ...(sale.waitingRoom !== undefined ? waitingRoomColumns(sale.waitingRoom) : {}),
+          ...(sale.waitingRoom !== undefined ? { ...waitingRoomColumns(sale.waitingRoom), waiting_room_settled_at: null } : {}),
         }
         if (Object.keys(changes).length > 0) await trx.updateTable('events').set(changes).where('id', '=', eventId).execute()
         return undefined

@@ -42,6 +42,10 @@ export async function stepEvent (db: Db, room: WaitingRoom, redis: RedisClient, 
     admissionMs: figures.admission_seconds * 1000,
   })
   await redis.publish(waitingRoomChannel(prefix), JSON.stringify(result))
+  if (result.status !== 'waiting') {
+    await db.updateTable('events').set({ waiting_room_settled_at: sql<Date>`now()` })
+      .where('id', '=', eventId).where('waiting_room_settled_at', 'is', null).execute()
+  }
   return result
 }
 
@@ -65,8 +69,12 @@ export async function startAdmissionSteps ({ redis, prefix, db, room, log }: { r
   }
   await schedule()
   const worker = new Worker(QUEUE, async () => {
+    // A room that sold out or closed is stepped a day more (admissions running out, late readers),
+    // as long as its keys in Redis live; then it is done.
     const { rows } = await sql<{ id: string }>`
-      select id from events where admit_per_minute is not null and (sale_closes_at is null or sale_closes_at > now() - interval '1 hour')`.execute(db)
+      select id from events where admit_per_minute is not null
+         and (sale_closes_at is null or sale_closes_at > now() - interval '1 day')
+         and (waiting_room_settled_at is null or waiting_room_settled_at > now() - interval '1 day')`.execute(db)
     for (const { id } of rows) {
       try {
         await stepEvent(db, room, redis, prefix, id)

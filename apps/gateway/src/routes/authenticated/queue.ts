@@ -33,6 +33,8 @@ const queueRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (sale.closesAt && now >= sale.closesAt.getTime()) {
       throw new ProblemError('SALE_CLOSED', `the sale closed at ${sale.closesAt.toISOString()}`, { closesAt: sale.closesAt.toISOString() })
     }
+    // A room settled for good may have let its keys go: its answer is Postgres's.
+    if (sale.settled) throw new ProblemError('SOLD_OUT', 'the sale is sold out: nothing is left that could come back', { remaining: 0 })
     const { outcome, ticket } = await room.join(eventId, request.userId, now < sale.opensAt.getTime(), now)
     if (outcome === 'sold-out') throw new ProblemError('SOLD_OUT', 'the sale is sold out: nothing is left that could come back', { remaining: 0 })
     if (outcome === 'closed') throw new ProblemError('SALE_CLOSED', 'the sale has closed')
