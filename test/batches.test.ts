@@ -143,3 +143,62 @@ t.test('a second run of a plain command that waited for the first replays it, bo
   const holds = await db.selectFrom('holds').select('id').where('event_id', '=', eventId).execute()
   t.equal(bookings.length + holds.length, 2, 'one booking and one hold, made once each')
 })
+
+/**
+ * A request answered 202 has its record written by the gateway after the command was sent, so
+ * the run may be inside its transaction meanwhile. Whichever of the two commits first, the record
+ * must end with the run's result: a booking at once; a refusal, which leaves nothing else behind,
+ * at once when the record came first, else when the sweeper sends the command again.
+ */
+t.test("a 202's record written while the run is in its transaction ends with the run's result, whichever commits first", async (t) => {
+  const { db, context, book } = await setUp(t, ['F1', 'F2', 'F3', 'F4'])
+  const waitingOnLocks = async () => poll(async () => (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db)).rows[0]!.n, (n) => n > 0, 5_000)
+  const recordOf = async (command: Command) => db.selectFrom('requests').select(['status', 'result']).where('id', '=', command.requestId).executeTakeFirstOrThrow()
+  await runCommands(context, [book(2, 'F4')])
+
+  for (const seat of ['F1', 'F4']) {
+    // The run first: frozen after its work, before its commit; the gateway writes the record.
+    const command = book(0, seat)
+    let commitRun!: () => void
+    const gate = new Promise<void>((resolve) => { commitRun = resolve })
+    let ran: unknown
+    const run = db.transaction().execute(async (trx) => {
+      ran = (await handlerFor(command).run(trx, [command], { fence: Number.MAX_SAFE_INTEGER, records: context.records }))[0]
+      await gate
+    })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const recording = context.records.recordPending(command)
+    t.ok(await waitingOnLocks() > 0, `${seat}, run first: the record waits for the run's commit`)
+    commitRun()
+    await run
+    await recording
+    if (seat === 'F1') {
+      t.match(await recordOf(command), { status: 'succeeded', result: ran }, `${seat}, run first: the record holds the booking it made`)
+    } else {
+      // A refusal leaves nothing to find: the record waits for the sweeper's re-send (30 s on).
+      t.match(await recordOf(command), { status: 'pending' }, `${seat}, run first: a refusal leaves the record pending`)
+      const [again] = await runCommands(context, [command])
+      t.same(again, ran, `${seat}: the re-send refuses it again`)
+      t.match(await recordOf(command), { status: 'failed', result: ran }, `${seat}: and completes the record with the refusal`)
+    }
+  }
+
+  for (const [seat, expected] of [['F2', 'succeeded'], ['F4', 'failed']] as const) {
+    // The gateway first: its record written, not yet committed; the run comes meanwhile.
+    const command = book(1, seat)
+    let commitRecord!: () => void
+    const gate = new Promise<void>((resolve) => { commitRecord = resolve })
+    const recording = db.transaction().execute(async (trx) => {
+      await context.records.recordPending(command, trx)
+      await gate
+    })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const run = runCommands(context, [command])
+    t.ok(await waitingOnLocks() > 0, `${seat}, record first: the run waits for the record's commit`)
+    commitRecord()
+    await recording
+    const [result] = await run
+    t.match(result, { ok: expected === 'succeeded' })
+    t.match(await recordOf(command), { status: expected, result }, `${seat}, record first: the run completed the record`)
+  }
+})

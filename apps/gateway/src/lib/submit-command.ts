@@ -7,6 +7,7 @@ import { commandReply } from './command-reply.ts'
 import { idempotencyClaim } from './idempotency.ts'
 import type { KnownUnavailable } from './known-unavailable.ts'
 import { ProblemError } from './problem-error.ts'
+import { recordWhenPossible } from './record-when-possible.ts'
 
 export interface CommandSubmitterOptions {
   dispatcher: CommandDispatcher
@@ -107,9 +108,11 @@ export class CommandSubmitter {
         if (!result && waitMs > 0) await records.recordPending(toRun)
       } catch (error) {
         // The command is queued and will run once Postgres is back: "nothing was changed" would
-        // be untrue. The answer is pending; the worker writes the record when it runs.
+        // be untrue. The answer is pending; a plain request's record is written once Postgres
+        // takes it (keyed and async ones have theirs from the start).
         if (!isInfrastructureFault(error)) throw error
         request.log.warn({ err: error, requestId: toRun.requestId }, 'queued command, its record unreadable for now')
+        if (!claim && waitMs > 0) recordWhenPossible(records, toRun, request.log)
         return accepted(reply, toRun)
       }
       if (outcome.state === 'failed' && (!result || (!result.ok && result.code === 'UNAVAILABLE'))) throw queueUnreachable(toRun.requestId)

@@ -20,10 +20,16 @@ export interface LoadGuardsOptions {
  */
 async function loadGuards (app: FastifyInstance, { config, redis }: LoadGuardsOptions): Promise<void> {
   if (config.maxEventLoopDelayMs > 0 || config.maxHeapUsedMb > 0) {
+    // Which guard sheds, in the log: at most a line a second, however many requests are shed.
+    let loggedAt = 0
     await app.register(underPressure, {
       maxEventLoopDelay: config.maxEventLoopDelayMs,
       maxHeapUsedBytes: config.maxHeapUsedMb * 1024 * 1024,
-      pressureHandler: (_request, reply, type, value) => {
+      pressureHandler: (request, reply, type, value) => {
+        if (Date.now() - loggedAt >= 1_000) {
+          loggedAt = Date.now()
+          request.log.warn({ guard: type, value: Math.round(Number(value)) }, 'shedding requests: the gateway is under pressure')
+        }
         reply.problem(makeProblem('OVERLOADED', `the gateway is overloaded (${type} at ${Math.round(Number(value))}); try again shortly`), { 'retry-after': '1' })
       },
     })
