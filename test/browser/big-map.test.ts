@@ -4,16 +4,12 @@
 // painted is measured in the page. A seat booked behind the page's back shows on the canvas (its
 // pixels are read), a buyer selects seats by pointing and by typing their ids, and holds them;
 // the organiser's page watches the same map.
-import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import t, { type Test as Tap } from 'tap'
 import { call, createEvent, signup } from '../helpers/api.ts'
 import { startStack } from '../helpers/stack.ts'
+import { launchBrowser, PASSWORD, SHOTS } from './browser-kit.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url))
 /** Rows A..Y of 4,000 seats: 100,000, the most one event may have. */
 const ROWS = 'ABCDEFGHIJKLMNOPQRSTUVWXY'.split('')
 const PER_ROW = 4000
@@ -24,19 +20,10 @@ const FIRST_PAINT_MS = 1000
 const LIVE_MS = 1000
 const SLOW_MS = 30_000
 const FIRST_SEATS_MARK = 'seatline:first-seats'
-const PASSWORD = 'correct horse battery'
 
-if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`)
-
-await mkdir(SHOTS, { recursive: true })
 const stack = await startStack({ workers: 1 })
 t.teardown(() => stack.stop())
-const browser: Browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  // Root in a container: no sandbox; a small /dev/shm: use /tmp.
-  args: ['--no-sandbox', '--disable-dev-shm-usage'],
-})
-t.teardown(() => browser.close())
+const { openPage, pageErrors } = await launchBrowser(stack.url, { timeoutMs: SLOW_MS })
 
 /**
  * The few browser globals the functions run in the page use (page.evaluate): the root
@@ -57,16 +44,6 @@ interface PageGlobals {
   requestAnimationFrame (callback: (time: number) => void): number
   Event: new (type: string) => unknown
   PerformanceObserver: new (callback: (list: { getEntries (): Array<{ duration: number }> }) => void) => { observe (options: { type: string }): void, disconnect (): void }
-}
-
-const pageErrors: string[] = []
-async function openPage (path: string, options: Parameters<Browser['newContext']>[0] = {}): Promise<{ context: BrowserContext, page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options })
-  const page = await context.newPage()
-  page.setDefaultTimeout(SLOW_MS)
-  page.on('pageerror', (error) => pageErrors.push(`${path}: ${error.message}`))
-  await page.goto(`${stack.url}${path}`)
-  return { context, page }
 }
 
 async function logIn (page: Page, email: string, action: 'Sign up' | 'Log in'): Promise<void> {

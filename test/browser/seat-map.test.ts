@@ -1,40 +1,19 @@
 // The web app in a real browser (Debian's Chromium, driven by playwright-core) against a real
 // stack: two buyers on one event, an organiser, and an API client booking behind their backs.
 // The "within 1 s" checks are the live stream's (GET /v1/events/:eventId/stream).
-import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import t from 'tap'
 import { call, signup } from '../helpers/api.ts'
 import { startStack } from '../helpers/stack.ts'
+import { launchBrowser, SHOTS, signUpInPage } from './browser-kit.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url))
 /** How long a change may take to show without the stream: the page reads the list every 3 s. */
 const FALLBACK_MS = 8000
 const LIVE_MS = 1000
 
-if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`)
-
-await mkdir(SHOTS, { recursive: true })
 const stack = await startStack({ workers: 1 })
 t.teardown(() => stack.stop())
-const browser: Browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  // Root in a container: no sandbox; a small /dev/shm: use /tmp.
-  args: ['--no-sandbox', '--disable-dev-shm-usage'],
-})
-t.teardown(() => browser.close())
-
-const pageErrors: string[] = []
-async function openPage (path: string, options: Parameters<Browser['newContext']>[0] = {}): Promise<{ context: BrowserContext, page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options })
-  const page = await context.newPage()
-  page.on('pageerror', (error) => pageErrors.push(`${path}: ${error.message}`))
-  await page.goto(`${stack.url}${path}`)
-  return { context, page }
-}
+const { openPage, pageErrors } = await launchBrowser(stack.url)
 
 const seat = (page: Page, seatId: string, state = '') => page.locator(`[data-seat="${seatId}"]${state}`)
 
@@ -43,15 +22,6 @@ async function shows (page: Page, seatId: string, state: string, ms: number): Pr
   const started = Date.now()
   await seat(page, seatId, state).waitFor({ state: 'attached', timeout: ms })
   return Date.now() - started
-}
-
-async function signUpInPage (page: Page, who: string): Promise<string> {
-  const email = `${who}-${process.pid}-${Date.now()}@example.com`
-  await page.locator('#auth-email').fill(email)
-  await page.locator('#auth-password').fill('correct horse battery')
-  await page.getByRole('button', { name: 'Sign up' }).click()
-  await page.locator('#who-email', { hasText: email }).waitFor()
-  return email
 }
 
 async function streamAvailable (eventId: string): Promise<boolean> {

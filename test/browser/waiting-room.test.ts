@@ -5,68 +5,23 @@
 // nothing is left a buyer still in line reads "Sold out". The organiser's page shows waiting,
 // admitted and the rate, live, and its pause stops admissions. Then: an admission that runs
 // out, and joining again at the back.
-import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import t from 'tap'
 import { call, createEvent, poll, signup } from '../helpers/api.ts'
 import { startStack } from '../helpers/stack.ts'
+import { launchBrowser, localInput, SHOTS, signUpInPage, tokenOf } from './browser-kit.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url))
 /** The opening, this long after the form is filled: time for the buyers to join before it. */
 const OPENS_IN_MS = 15_000
 /** Generous: the machine is small and shared. */
 const SLOW_MS = 20_000
 const RATE = 600
 
-if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`)
-
-await mkdir(SHOTS, { recursive: true })
 const stack = await startStack({ workers: 1 })
 t.teardown(() => stack.stop())
-const browser: Browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  // Root in a container: no sandbox; a small /dev/shm: use /tmp.
-  args: ['--no-sandbox', '--disable-dev-shm-usage'],
-})
-t.teardown(() => browser.close())
+const { openPage: openContext, load, pageErrors } = await launchBrowser(stack.url, { timeoutMs: SLOW_MS })
+const openPage = async (path: string): Promise<Page> => (await openContext(path)).page
 
-const pageErrors: string[] = []
-async function openPage (path: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
-  const page = await context.newPage()
-  page.setDefaultTimeout(SLOW_MS)
-  page.on('pageerror', (error) => pageErrors.push(`${path}: ${error.message}`))
-  await page.goto(`${stack.url}${path}`)
-  return page
-}
-
-/** A full load of another address (a new hash alone would not reload the page). */
-async function load (page: Page, path: string): Promise<void> {
-  await page.goto('about:blank')
-  await page.goto(`${stack.url}${path}`)
-}
-
-async function signUpInPage (page: Page, who: string): Promise<void> {
-  const email = `${who}-${process.pid}-${Date.now()}@example.com`
-  await page.locator('#auth-email').fill(email)
-  await page.locator('#auth-password').fill('correct horse battery')
-  await page.getByRole('button', { name: 'Sign up' }).click()
-  await page.locator('#who-email', { hasText: email }).waitFor()
-}
-
-/** A datetime-local value for the moment `at`, in the page's own time zone. */
-function localInput (page: Page, at: number): Promise<string> {
-  return page.evaluate((ms) => {
-    const d = new Date(ms)
-    const p = (n: number) => String(n).padStart(2, '0')
-    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`
-  }, at)
-}
-
-const tokenOf = (page: Page) => page.evaluate(() => (JSON.parse(localStorage.getItem('seatline.session') ?? '{}') as { token: string }).token)
 const seat = (page: Page, seatId: string) => page.locator(`[data-seat="${seatId}"]`)
 const text = async (page: Page, selector: string) => (await page.locator(selector).textContent())?.trim() ?? ''
 const visible = (page: Page, selector: string) => page.locator(selector).isVisible()
