@@ -42,7 +42,8 @@ for (const { peer, partitions } of stacks) {
     const callsAfter = redisCalls()
     const cpuAfter = await groups()
     const bookings = flash ? 20_000 : Math.round(result.throughput * LOAD_S)
-    const cpu = Object.entries(cpuAfter).map(([k, v]) => {
+    // The peer is one process: it has no workers to measure (NaN would read as a failed reading).
+    const cpu = Object.entries(cpuAfter).filter(([k]) => !(k === 'workers' && target.pids.worker.length === 0)).map(([k, v]) => {
       const used = cpuBetween(cpuBefore[k as keyof typeof cpuBefore], v)
       return `${k} ${used.toFixed(1)} (${((used * 1000) / Math.max(1, bookings)).toFixed(2)} ms/${flash ? 'answer' : 'booking'})`
     }).join(', ')
