@@ -68,7 +68,7 @@ t.test('runArrivals: nobody asks before their time, at most `connections` at onc
     return i
   })
   t.ok(most <= 3, `at most 3 in flight (${most})`)
-  t.ok(answers.every((a, i) => a.reply === i && a.sentAt >= a.dueAt - 1 && a.answeredAt >= a.sentAt), 'each sent at or after its time, answered after')
+  t.ok(answers.every((a, i) => a.reply === i && a.sentAt >= a.dueAt && a.answeredAt >= a.sentAt), 'each sent at or after its time, answered after')
   t.ok(answers.at(-1)!.sentAt - answers.at(-1)!.dueAt > 10, 'a busy pool makes the later ones wait: the time from due shows it')
 })
 
