@@ -14,6 +14,7 @@ import * as m6 from './2026-12-07T07-sale-controls.ts'
 import * as m7 from './2026-12-07T08-lean-booking.ts'
 import * as m8 from './2026-12-07T09-waiting-room.ts'
 import * as m9 from './2026-12-07T10-pending-record-race.ts'
+import * as m10 from './2026-12-07T11-token-version.ts'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-21T00-initial-schema': m0,
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07T08-lean-booking': m7,
   '2026-12-07T09-waiting-room': m8,
   '2026-12-07T10-pending-record-race': m9,
+  '2026-12-07T11-token-version': m10,
 }

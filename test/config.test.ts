@@ -2,7 +2,7 @@ import { ConfigError, loadConfig, redactUrl } from '@seatline/config'
 import t from 'tap'
 
 t.test('defaults make a development stack on this machine', async (t) => {
-  const config = loadConfig({})
+  const config = loadConfig({ NODE_ENV: 'development' })
   t.equal(config.port, 3000)
   t.equal(config.databaseUrl, 'postgres://postgres@127.0.0.1:5432/seatline')
   t.equal(config.redisUrl, 'redis://127.0.0.1:6379')
@@ -12,8 +12,11 @@ t.test('defaults make a development stack on this machine', async (t) => {
   t.ok(config.jwtSecret.length >= 32)
   t.equal(config.metrics, true, 'the gateway serves /metrics')
   t.equal(config.workerMetricsPort, 0, 'workers serve none until given a port')
-  t.equal(loadConfig({ METRICS: 'off' }).metrics, false)
+  t.equal(loadConfig({ NODE_ENV: 'development', METRICS: 'off' }).metrics, false)
   t.equal(config.liveMapWritesPerSecond, 5_000)
+  t.equal(config.corsOrigins, '*')
+  t.same(loadConfig({ NODE_ENV: 'test', CORS_ORIGINS: 'https://a.example, http://localhost:5173' }).corsOrigins, ['https://a.example', 'http://localhost:5173'])
+  t.same([config.loginFailuresPerAccount, config.loginFailuresPerAddress, config.loginLockMaxSeconds], [10, 100, 300], 'logins throttled by the 10th failure')
 })
 
 t.test('a bad value is refused with a message naming the variable', async (t) => {
@@ -31,19 +34,39 @@ t.test('a bad value is refused with a message naming the variable', async (t) =>
     [{ REDIS_CLUSTER_NODES: '127.0.0.1' }, /REDIS_CLUSTER_NODES must be host:port/],
     [{ QUEUE_MAX_WAITING: '0' }, /QUEUE_MAX_WAITING must be between 1/],
     [{ LIVE_MAP_WRITES_PER_SECOND: '10' }, /LIVE_MAP_WRITES_PER_SECOND must be between 100/],
+    [{ LOGIN_FAILURES_PER_ACCOUNT: '21' }, /LOGIN_FAILURES_PER_ACCOUNT must be between 0 and 20/],
+    [{ LOGIN_LOCK_MAX_SECONDS: '0' }, /LOGIN_LOCK_MAX_SECONDS must be between 1/],
+    [{ CORS_ORIGINS: 'tickets.example' }, /CORS_ORIGINS must be \* or origins/],
+    [{ CORS_ORIGINS: 'https://tickets.example/path' }, /CORS_ORIGINS must be \* or origins/],
     [{ NODE_ENV: 'production' }, /JWT_SECRET must be set/],
-    [{ NODE_ENV: 'production', JWT_SECRET: 'short' }, /JWT_SECRET must be set to at least 32/],
+    [{ NODE_ENV: 'production', JWT_SECRET: 'short' }, /JWT_SECRET must be at least 32/],
+    [{ NODE_ENV: 'development', JWT_SECRET: 'short' }, /JWT_SECRET must be at least 32/],
   ]
   for (const [env, message] of bad) {
-    t.throws(() => loadConfig(env), { name: 'ConfigError', message }, JSON.stringify(env))
+    t.throws(() => loadConfig({ NODE_ENV: 'development', ...env }), { name: 'ConfigError', message }, JSON.stringify(env))
   }
   t.ok(new ConfigError('x') instanceof Error)
   t.equal(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).jwtSecret, 'x'.repeat(32))
 })
 
+t.test('the JWT secret fails closed: the public development secret only on a gateway nobody else can reach', async (t) => {
+  const secret = 'x'.repeat(32)
+  t.throws(() => loadConfig({}), { message: /JWT_SECRET must be set/ }, 'no NODE_ENV is not development: a secret is required')
+  t.throws(() => loadConfig({ NODE_ENV: 'staging' }), { message: /JWT_SECRET must be set/ }, 'nor is any other name')
+  t.throws(() => loadConfig({ NODE_ENV: 'development', HOST: '0.0.0.0' }), { message: /loopback/ }, 'development listening beyond loopback needs a secret')
+  t.throws(() => loadConfig({ NODE_ENV: 'test', HOST: '192.168.1.10' }), { message: /loopback/ })
+  const dev = loadConfig({ NODE_ENV: 'development' })
+  t.equal(dev.host, '127.0.0.1', 'development listens on loopback unless told otherwise')
+  t.ok(dev.jwtSecret.length >= 32, 'with the development secret')
+  t.equal(loadConfig({ NODE_ENV: 'test', HOST: '::1' }).host, '::1')
+  const production = loadConfig({ JWT_SECRET: secret })
+  t.same([production.nodeEnv, production.host, production.jwtSecret], ['production', '0.0.0.0', secret], 'with a secret, everything as asked')
+  t.equal(loadConfig({ NODE_ENV: 'development', HOST: '0.0.0.0', JWT_SECRET: secret }).host, '0.0.0.0')
+})
+
 t.test('a Redis Cluster is named by its seed nodes', async (t) => {
-  t.same(loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000, redis-b:7001' }).redisClusterNodes, [{ host: '127.0.0.1', port: 7000 }, { host: 'redis-b', port: 7001 }])
-  t.equal(loadConfig({}).redisClusterNodes, undefined, 'unset: one Redis at REDIS_URL')
+  t.same(loadConfig({ NODE_ENV: 'test', REDIS_CLUSTER_NODES: '127.0.0.1:7000, redis-b:7001' }).redisClusterNodes, [{ host: '127.0.0.1', port: 7000 }, { host: 'redis-b', port: 7001 }])
+  t.equal(loadConfig({ NODE_ENV: 'test' }).redisClusterNodes, undefined, 'unset: one Redis at REDIS_URL')
 })
 
 t.test('passwords never reach logs', async (t) => {

@@ -6,6 +6,7 @@
  * In-process (`startApp`): every answer here is the gateway's own, there is no worker.
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto'
+import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '@seatline/config'
 import { PROBLEMS } from '@seatline/contracts'
 import fc from 'fast-check'
 import type { InjectOptions } from 'fastify'
@@ -22,6 +23,9 @@ const gateway = await startApp({
     BOOKING_WAIT_MS: '50',
     RATE_LIMIT_PER_MINUTE: '0',
     RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0',
+    // Fuzzing asks about shapes; repeated wrong passwords would meet the login throttle instead.
+    LOGIN_FAILURES_PER_ACCOUNT: '0',
+    LOGIN_FAILURES_PER_ADDRESS: '0',
   },
 })
 t.teardown(() => gateway.close())
@@ -579,6 +583,8 @@ function signed (key: string, header: unknown, payload: unknown): string {
   return `${body}.${createHmac('sha256', key).update(body).digest('base64url')}`
 }
 const HS256 = { alg: 'HS256', typ: 'JWT' }
+/** What every token of ours claims: a bad token below fails on its own fault, not on these. */
+const OURS = { iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE }
 const otherSecret = randomBytes(32).toString('hex')
 const [aliceHeader, , aliceSignature] = alice.token.split('.')
 
@@ -603,18 +609,21 @@ const badAuthorization: fc.Arbitrary<string | undefined> = fc.oneof(
     `Bearer ${alice.token}.x`, `Bearer ${aliceHeader}.${encode({ sub: bob.userId })}.${aliceSignature}`, 'Bearer e30.e30.e30', 'Bearer a.b.c',
     'Bearer ...', `Bearer ${'a'.repeat(10_000)}`, `Bearer ${alice.token.replace(/\.[^.]+$/, '.')}`),
   fc.constantFrom(alice.userId, bob.userId).map((sub) => `Bearer ${mintToken(otherSecret, sub)}`),
-  fc.integer({ min: 1, max: 10 * 365 * 86_400 }).map((age) => `Bearer ${signed(secret, HS256, { sub: alice.userId, iat: now() - age - 60, exp: now() - age })}`),
-  fc.integer({ min: 60, max: 86_400 }).map((wait) => `Bearer ${signed(secret, HS256, { sub: alice.userId, nbf: now() + wait })}`),
+  fc.integer({ min: 1, max: 10 * 365 * 86_400 }).map((age) => `Bearer ${signed(secret, HS256, { ...OURS, sub: alice.userId, iat: now() - age - 60, exp: now() - age })}`),
+  fc.integer({ min: 60, max: 86_400 }).map((wait) => `Bearer ${signed(secret, HS256, { ...OURS, sub: alice.userId, nbf: now() + wait })}`),
   fc.tuple(fc.constantFrom('none', 'None', 'NONE', 'nOnE'), fc.constantFrom('', 'sig', aliceSignature ?? ''))
     .map(([alg, sig]) => `Bearer ${encode({ alg, typ: 'JWT' })}.${encode({ sub: alice.userId, iat: now() })}.${sig}`),
   fc.constantFrom('RS256', 'ES256', 'PS256', 'EdDSA').map((alg) => `Bearer ${signed(secret, { alg, typ: 'JWT' }, { sub: alice.userId })}`),
   fc.uuid().map((sub) => `Bearer ${mintToken(secret, sub)}`),
   fc.oneof(nastyString, junkNonString, fc.constantFrom(`urn:uuid:${alice.userId}`, `{${alice.userId}}`, alice.userId.replaceAll('-', ''), `${alice.userId} `, [alice.userId], { sub: alice.userId }))
-    .map((sub) => `Bearer ${signed(secret, HS256, { sub, iat: now() })}`),
-  fc.constant(`Bearer ${signed(secret, HS256, { iat: now() })}`),
+    .map((sub) => `Bearer ${signed(secret, HS256, { ...OURS, sub, iat: now() })}`),
+  fc.constant(`Bearer ${signed(secret, HS256, { ...OURS, iat: now() })}`),
+  // Another issuer or audience, no issuer or audience, a revoked or malformed version.
+  fc.constantFrom<Record<string, unknown>>({ iss: 'elsewhere' }, { aud: 'another-api' }, { iss: undefined }, { aud: undefined }, { aud: [] }, { ver: 1 }, { ver: -1 }, { ver: '0' }, { ver: 0.5 }, { ver: null })
+    .map((claims) => `Bearer ${mintToken(secret, alice.userId, claims)}`),
   // A well-signed token whose `sub` is not a string.
   fc.constantFrom<unknown>([alice.userId], [randomUUID()], { toString: 1 }, { valueOf: 'x' }, 42, true, null)
-    .map((sub) => `Bearer ${signed(secret, HS256, { sub, iat: now() })}`),
+    .map((sub) => `Bearer ${signed(secret, HS256, { ...OURS, sub, iat: now() })}`),
   fc.tuple(junk, junk).map(([header, payload]) => `Bearer ${signed(secret, header, payload)}`),
   headerText,
   headerText.map((s) => `Bearer ${s}`)

@@ -8,7 +8,7 @@ import { clearRedisPrefix, REDIS_URL, uniqueName } from './helpers/stack.ts'
 const ROOT = new URL('../', import.meta.url)
 
 async function run (script: string, env: Record<string, string>): Promise<{ code: number | null, stderr: string }> {
-  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (chunk) => { stderr += chunk })
   const [code] = await once(child, 'exit')
@@ -20,6 +20,8 @@ t.test('an unreachable Postgres or Redis gets one clear line and a non-zero exit
     ['apps/worker/src/main.ts', { DATABASE_URL: 'postgres://app:hunter2@127.0.0.1:1/seatline' }, /cannot reach PostgreSQL at postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/seatline .*start it/],
     ['apps/gateway/src/server.ts', { REDIS_URL: 'redis://127.0.0.1:1' }, /cannot reach Redis at redis:\/\/127\.0\.0\.1:1 .*start it/],
     ['apps/gateway/src/server.ts', { BOOKING_WAIT_MS: 'soon' }, /configuration error: BOOKING_WAIT_MS must be a whole number/],
+    ['apps/gateway/src/server.ts', { NODE_ENV: '', JWT_SECRET: '' }, /configuration error: JWT_SECRET must be set/],
+    ['apps/gateway/src/server.ts', { HOST: '0.0.0.0', JWT_SECRET: '' }, /configuration error: JWT_SECRET must be set when HOST is not a loopback address/],
   ]
   for (const [script, env, message] of cases) {
     const { code, stderr } = await run(script, env)
@@ -37,7 +39,7 @@ t.test('several processes starting at once on a missing database create and migr
     await dropDatabase(databaseUrl)
     await clearRedisPrefix(prefix)
   })
-  const env = { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn' }
+  const env = { ...process.env, NODE_ENV: 'test', DATABASE_URL: databaseUrl, REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn' }
   const workers = Array.from({ length: 4 }, () => spawn(process.execPath, ['apps/worker/src/main.ts'], { cwd: ROOT, env, stdio: 'ignore' }))
   t.teardown(async () => {
     await Promise.all(workers.map(async (w) => {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import jwt from '@fastify/jwt'
-import { loadConfigOrExit } from '@seatline/config'
+import { loadConfigOrExit, TOKEN_AUDIENCE, TOKEN_ISSUER } from '@seatline/config'
 import { makeProblem, seatResource, type BookSeatsCommand, type CommandResult } from '@seatline/contracts'
 import { createDb } from '@seatline/db'
 import Fastify from 'fastify'
@@ -20,7 +20,8 @@ const config = loadConfigOrExit()
 const db = createDb(config.databaseUrl, { max: 20, applicationName: 'seatline-baseline' })
 const redis = new Redis(config.redisUrl)
 const app = Fastify({ logger: false })
-await app.register(jwt, { secret: config.jwtSecret })
+// The same checks as Seatline's gateway: signature, expiry, issuer and audience.
+await app.register(jwt, { secret: config.jwtSecret, verify: { allowedIss: TOKEN_ISSUER, allowedAud: TOKEN_AUDIENCE, requiredClaims: ['iss', 'aud', 'sub', 'exp'], algorithms: ['HS256'] } })
 // No Redis fencing here; the shared transaction still wants an increasing number per write.
 let fence = Date.now() * 1000
 

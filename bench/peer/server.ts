@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import jwt from '@fastify/jwt'
-import { loadConfigOrExit } from '@seatline/config'
+import { loadConfigOrExit, TOKEN_AUDIENCE, TOKEN_ISSUER } from '@seatline/config'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import pg from 'pg'
@@ -36,7 +36,8 @@ await pool.query(`
   )`)
 
 const app = Fastify({ logger: false })
-await app.register(jwt, { secret: config.jwtSecret })
+// The same checks as Seatline's gateway: signature, expiry, issuer and audience.
+await app.register(jwt, { secret: config.jwtSecret, verify: { allowedIss: TOKEN_ISSUER, allowedAud: TOKEN_AUDIENCE, requiredClaims: ['iss', 'aud', 'sub', 'exp'], algorithms: ['HS256'] } })
 
 function problem (status: number, code: string, detail: string) {
   return { type: `urn:peer:problem:${code.toLowerCase()}`, title: code, status, detail, code }

@@ -47,6 +47,7 @@ async function start (options: AppOptions): Promise<TestApp> {
   let config: Config
   try {
     config = loadConfig({
+      NODE_ENV: 'test',
       DATABASE_URL: database.url,
       REDIS_URL,
       QUEUE_PREFIX: prefix,

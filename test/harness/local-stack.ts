@@ -211,6 +211,7 @@ export async function startStack (options: StackOptions = {}): Promise<Stack> {
   const prefix = uniqueName('q')
   const redisUrl = options.redisUrl ?? REDIS_URL
   const env: Record<string, string> = {
+    NODE_ENV: 'test',
     HOST: '127.0.0.1',
     DATABASE_URL: options.databaseUrlFor ? options.databaseUrlFor(database.url) : database.url,
     REDIS_URL: redisUrl,

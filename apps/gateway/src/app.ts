@@ -12,6 +12,7 @@ import loadGuards from './plugins/load-guards.ts'
 import metrics from './plugins/metrics.ts'
 import openapi from './plugins/openapi.ts'
 import problemReplies from './plugins/problem-replies.ts'
+import securityHeaders from './plugins/security-headers.ts'
 import validation from './plugins/validation.ts'
 import webApp from './plugins/web-app.ts'
 import authenticatedRoutes from './routes/authenticated/index.ts'
@@ -78,14 +79,15 @@ export async function buildApp ({ config, services, logger }: AppOptions): Promi
 
   await app.register(validation)
   await app.register(problemReplies)
+  await app.register(securityHeaders)
   await app.register(cors, {
-    origin: '*',
+    origin: config.corsOrigins,
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
     exposedHeaders: ['location', 'retry-after', 'x-request-id'],
     // An OPTIONS request that is no preflight is answered, not refused in plain text.
     strictPreflight: false,
   })
-  await app.register(auth, { secret: config.jwtSecret, db: services.db })
+  await app.register(auth, { secret: config.jwtSecret, previousSecret: config.jwtPreviousSecret, db: services.db })
   // Before every route, so the document sees them all; outside the load guards and auth.
   await app.register(openapi)
 

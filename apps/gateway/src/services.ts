@@ -4,6 +4,7 @@ import { createRegistry, observePool } from '@seatline/metrics'
 import { CommandDispatcher, createFailFastRedis, type RedisClient, subscribeSeatChanges, subscribeWaitingRoom, WaitingRoom, watchRedisEpoch } from '@seatline/queue'
 import { KnownUnavailable } from './lib/known-unavailable.ts'
 import { LiveMaps } from './lib/live-maps.ts'
+import { LoginThrottle } from './lib/login-throttle.ts'
 import { CommandSubmitter } from './lib/submit-command.ts'
 import { TicketStreams } from './lib/ticket-streams.ts'
 import { BookingsRepository } from './repositories/bookings.ts'
@@ -26,6 +27,8 @@ export interface Services {
   /** The rate limit's own connection: one command per request, pipelined by event-loop turn. */
   rateLimitRedis: RedisClient
   users: UsersRepository
+  /** Failed logins counted per account and per address, across gateways. */
+  logins: LoginThrottle
   events: EventsRepository
   holds: HoldsRepository
   bookings: BookingsRepository
@@ -76,6 +79,13 @@ export async function createServices (config: Config): Promise<Services> {
     redis,
     rateLimitRedis,
     users: new UsersRepository(db),
+    logins: new LoginThrottle({
+      redis,
+      prefix: config.queuePrefix,
+      perAccount: config.loginFailuresPerAccount,
+      perAddress: config.loginFailuresPerAddress,
+      lockMaxSeconds: config.loginLockMaxSeconds,
+    }),
     events,
     holds: new HoldsRepository(db),
     bookings: new BookingsRepository(db),

@@ -11,6 +11,8 @@ export interface Config {
   /** Redis Cluster seed nodes; when set, every connection is a cluster client and REDIS_URL is unused. */
   redisClusterNodes?: Array<{ host: string, port: number }>
   jwtSecret: string
+  /** The secret before the last rotation: tokens it signed still verify until they expire (12 h). */
+  jwtPreviousSecret?: string
   /** Number of partition queues; a cluster-wide setting. */
   queuePartitions: number
   /** Prefix of every Redis key Seatline writes (queues and seat locks). */
@@ -30,6 +32,19 @@ export interface Config {
   /** Commands per minute per signed-in user, and per client address on public routes; 0 turns the limit off. */
   rateLimitPerMinute: number
   rateLimitAnonymousPerMinute: number
+  /**
+   * Login throttling: failed logins one account (from anywhere), or one client address (for any
+   * account), may have before further attempts wait; 0 turns that count off. Each failure past
+   * the limit doubles the wait, from 1 s up to `loginLockMaxSeconds`.
+   */
+  loginFailuresPerAccount: number
+  loginFailuresPerAddress: number
+  loginLockMaxSeconds: number
+  /**
+   * Origins whose pages may call the API from a browser: '*' (any), or a list. Tokens travel in
+   * a header, never a cookie, so a page elsewhere can read nothing without the buyer's token.
+   */
+  corsOrigins: '*' | string[]
   /** Event-loop delay and heap use past which the gateway sheds requests with 503 OVERLOADED; 0 turns a guard off. */
   maxEventLoopDelayMs: number
   maxHeapUsedMb: number
@@ -48,6 +63,8 @@ export class ConfigError extends Error {
 }
 
 const DEV_JWT_SECRET = 'seatline-development-secret-do-not-use-in-production'
+const DEVELOPMENT_ENVS = ['development', 'test']
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 type Env = Record<string, string | undefined>
@@ -82,6 +99,22 @@ function onOff (env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be on or off, got "${env[name]}"`)
 }
 
+function origins (env: Env): '*' | string[] {
+  const raw = env.CORS_ORIGINS?.trim()
+  if (!raw || raw === '*') return '*'
+  return raw.split(',').map((origin) => {
+    const trimmed = origin.trim()
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(trimmed)
+    } catch {}
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== trimmed) {
+      throw new ConfigError(`CORS_ORIGINS must be * or origins such as https://tickets.example.com[,https://…], got "${trimmed}"`)
+    }
+    return trimmed
+  })
+}
+
 function clusterNodes (env: Env): Array<{ host: string, port: number }> | undefined {
   const raw = env.REDIS_CLUSTER_NODES?.trim()
   if (!raw) return undefined
@@ -93,10 +126,23 @@ function clusterNodes (env: Env): Array<{ host: string, port: number }> | undefi
 }
 
 export function loadConfig (env: Env = process.env): Config {
-  const nodeEnv = env.NODE_ENV || 'development'
+  const nodeEnv = env.NODE_ENV || 'production'
+  const development = DEVELOPMENT_ENVS.includes(nodeEnv)
+  // Off a developer's machine nothing listens on every interface unless told to.
+  const host = env.HOST || (development ? '127.0.0.1' : '0.0.0.0')
   const jwtSecret = env.JWT_SECRET || ''
-  if (nodeEnv === 'production' && jwtSecret.length < 32) {
-    throw new ConfigError('JWT_SECRET must be set to at least 32 characters when NODE_ENV=production')
+  if (jwtSecret && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters')
+  // The development secret is in the repository: anyone could sign tokens with it. It is only
+  // ever used by a gateway that nobody else can reach.
+  if (!jwtSecret && !development) {
+    throw new ConfigError('JWT_SECRET must be set to at least 32 characters (only NODE_ENV=development or test runs without one)')
+  }
+  const jwtPreviousSecret = env.JWT_PREVIOUS_SECRET || undefined
+  if (jwtPreviousSecret !== undefined && (jwtPreviousSecret.length < 32 || jwtPreviousSecret === jwtSecret)) {
+    throw new ConfigError('JWT_PREVIOUS_SECRET must be at least 32 characters, and not JWT_SECRET')
+  }
+  if (!jwtSecret && !LOOPBACK.test(host)) {
+    throw new ConfigError(`JWT_SECRET must be set when HOST is not a loopback address (HOST=${host}): the development secret is public`)
   }
   const logLevel = env.LOG_LEVEL || 'info'
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -109,11 +155,12 @@ export function loadConfig (env: Env = process.env): Config {
   return {
     nodeEnv,
     port: integer(env, 'PORT', 3000, 0, 65535),
-    host: env.HOST || '0.0.0.0',
+    host,
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/seatline', ['postgres:', 'postgresql:']),
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     redisClusterNodes: clusterNodes(env),
     jwtSecret: jwtSecret || DEV_JWT_SECRET,
+    ...(jwtPreviousSecret ? { jwtPreviousSecret } : {}),
     queuePartitions: integer(env, 'QUEUE_PARTITIONS', 4, 1, 1024),
     queuePrefix,
     queueBatchMax: integer(env, 'QUEUE_BATCH_MAX', 100, 1, 1000),
@@ -123,6 +170,10 @@ export function loadConfig (env: Env = process.env): Config {
     queueMaxWaiting: integer(env, 'QUEUE_MAX_WAITING', 5_000, 1, 10_000_000),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 6_000, 0, 100_000_000),
     rateLimitAnonymousPerMinute: integer(env, 'RATE_LIMIT_ANONYMOUS_PER_MINUTE', 60_000, 0, 100_000_000),
+    loginFailuresPerAccount: integer(env, 'LOGIN_FAILURES_PER_ACCOUNT', 10, 0, 20),
+    loginFailuresPerAddress: integer(env, 'LOGIN_FAILURES_PER_ADDRESS', 100, 0, 1_000_000),
+    loginLockMaxSeconds: integer(env, 'LOGIN_LOCK_MAX_SECONDS', 300, 1, 3_600),
+    corsOrigins: origins(env),
     maxEventLoopDelayMs: integer(env, 'MAX_EVENT_LOOP_DELAY_MS', 1_000, 0, 600_000),
     maxHeapUsedMb: integer(env, 'MAX_HEAP_USED_MB', 120, 0, 1_000_000),
     logLevel,

@@ -9,6 +9,8 @@ export interface UsersTable {
   id: Generated<string>
   email: string
   password_hash: string
+  /** Tokens issued with another version are refused: raising it signs the user out everywhere. */
+  token_version: Generated<number>
   created_at: CreatedAt
 }
 

@@ -3,32 +3,44 @@ import type { Db } from '@seatline/db'
 import { ExpiringSet } from './expiring-set.ts'
 
 /**
- * Which user ids exist, for the token check on every request. Positive answers are remembered
- * for `ttlMs`, so a deleted account's tokens stop working within that time. Ids not remembered
- * are looked up together: every request of one event-loop turn shares one query, which in a
- * flash sale of first-time buyers turns thousands of queries a second into a few hundred.
+ * Which tokens still name a current user, for the token check on every request: the user exists
+ * and their token version is the token's. Positive answers are remembered for `ttlMs`, so a
+ * deleted account's tokens, or tokens revoked on another gateway, stop working within that time
+ * (at once on the gateway that revoked them). Users not remembered are looked up together: every
+ * request of one event-loop turn shares one query, which in a flash sale of first-time buyers
+ * turns thousands of queries a second into a few hundred.
  */
 export class KnownUsers {
   readonly #db: Db
+  /** `userId|version` of the tokens known to be current. */
   readonly #known: ExpiringSet
-  #pending = new Map<string, PromiseWithResolvers<boolean>>()
+  #pending = new Map<string, PromiseWithResolvers<number | undefined>>()
 
   constructor (db: Db, ttlMs = 60_000, max = 100_000) {
     this.#db = db
     this.#known = new ExpiringSet(ttlMs, max)
   }
 
-  add (userId: string): void {
-    this.#known.add(userId)
+  add (userId: string, version: number): void {
+    this.#known.add(`${userId}|${version}`)
   }
 
-  async exists (userId: string): Promise<boolean> {
-    if (this.#known.has(userId)) return true
+  /** Forgets a version that was just revoked. */
+  forget (userId: string, version: number): void {
+    this.#known.delete(`${userId}|${version}`)
+  }
+
+  async current (userId: string, version: number): Promise<boolean> {
+    if (this.#known.has(`${userId}|${version}`)) return true
     if (!isUuid(userId)) return false
+    return (await this.#versionOf(userId)) === version
+  }
+
+  #versionOf (userId: string): Promise<number | undefined> {
     let asked = this.#pending.get(userId)
     if (!asked) {
       if (this.#pending.size === 0) setImmediate(() => this.#lookUp())
-      asked = Promise.withResolvers<boolean>()
+      asked = Promise.withResolvers<number | undefined>()
       this.#pending.set(userId, asked)
     }
     return asked.promise
@@ -38,11 +50,12 @@ export class KnownUsers {
     const pending = this.#pending
     this.#pending = new Map()
     try {
-      const rows = await this.#db.selectFrom('users').select('id').where('id', 'in', [...pending.keys()]).execute()
-      const found = new Set(rows.map((r) => r.id))
+      const rows = await this.#db.selectFrom('users').select(['id', 'token_version']).where('id', 'in', [...pending.keys()]).execute()
+      const versions = new Map(rows.map((r) => [r.id, r.token_version]))
       for (const [id, asked] of pending) {
-        if (found.has(id)) this.#known.add(id)
-        asked.resolve(found.has(id))
+        const version = versions.get(id)
+        if (version !== undefined) this.add(id, version)
+        asked.resolve(version)
       }
     } catch (error) {
       for (const asked of pending.values()) asked.reject(error)

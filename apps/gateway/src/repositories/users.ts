@@ -21,8 +21,8 @@ export class UsersRepository {
     }
   }
 
-  async findByEmail (email: string): Promise<{ id: string, passwordHash: string } | undefined> {
-    const row = await this.#db.selectFrom('users').select(['id', 'password_hash']).where('email', '=', email).executeTakeFirst()
-    return row ? { id: row.id, passwordHash: row.password_hash } : undefined
+  async findByEmail (email: string): Promise<{ id: string, passwordHash: string, tokenVersion: number } | undefined> {
+    const row = await this.#db.selectFrom('users').select(['id', 'password_hash', 'token_version']).where('email', '=', email).executeTakeFirst()
+    return row ? { id: row.id, passwordHash: row.password_hash, tokenVersion: row.token_version } : undefined
   }
 }

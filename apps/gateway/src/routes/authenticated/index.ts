@@ -5,6 +5,7 @@ import holdRoutes from './holds.ts'
 import queueRoutes from './queue.ts'
 import requestRoutes from './requests.ts'
 import salesRoutes from './sales.ts'
+import sessionRoutes from './sessions.ts'
 
 /** Every route in this scope needs a valid token: the check is declared once, here. */
 export default async function authenticatedRoutes (app: FastifyInstance): Promise<void> {
@@ -13,6 +14,7 @@ export default async function authenticatedRoutes (app: FastifyInstance): Promis
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, security: [{ bearerAuth: [] }] }
   })
+  await app.register(sessionRoutes)
   await app.register(eventAdministration)
   await app.register(salesRoutes)
   await app.register(bookingRoutes)
