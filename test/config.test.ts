@@ -14,9 +14,13 @@ t.test('defaults make a development stack on this machine', async (t) => {
   t.equal(config.workerMetricsPort, 0, 'workers serve none until given a port')
   t.equal(loadConfig({ NODE_ENV: 'development', METRICS: 'off' }).metrics, false)
   t.equal(config.liveMapWritesPerSecond, 5_000)
+  t.same([config.streamsPerAddress, config.streamsMax], [20, 10_000], 'streams capped per address and per gateway')
+  const uncapped = loadConfig({ NODE_ENV: 'test', STREAMS_PER_ADDRESS: '0', STREAMS_MAX: '0' })
+  t.same([uncapped.streamsPerAddress, uncapped.streamsMax], [0, 0], '0 turns each cap off')
   t.equal(config.corsOrigins, '*')
   t.same(loadConfig({ NODE_ENV: 'test', CORS_ORIGINS: 'https://a.example, http://localhost:5173' }).corsOrigins, ['https://a.example', 'http://localhost:5173'])
   t.same([config.loginFailuresPerAccount, config.loginFailuresPerAddress, config.loginLockMaxSeconds], [10, 100, 300], 'logins throttled by the 10th failure')
+  t.same([config.authRateLimitPerMinute, config.passwordHashConcurrency, config.passwordHashMaxWaiting, config.eventsPerUserPerDay], [120, 2, 100, 50])
 })
 
 t.test('a bad value is refused with a message naming the variable', async (t) => {
@@ -34,8 +38,12 @@ t.test('a bad value is refused with a message naming the variable', async (t) =>
     [{ REDIS_CLUSTER_NODES: '127.0.0.1' }, /REDIS_CLUSTER_NODES must be host:port/],
     [{ QUEUE_MAX_WAITING: '0' }, /QUEUE_MAX_WAITING must be between 1/],
     [{ LIVE_MAP_WRITES_PER_SECOND: '10' }, /LIVE_MAP_WRITES_PER_SECOND must be between 100/],
+    [{ STREAMS_PER_ADDRESS: 'many' }, /STREAMS_PER_ADDRESS must be a whole number/],
+    [{ STREAMS_PER_ADDRESS: '-1' }, /STREAMS_PER_ADDRESS must be a whole number/],
+    [{ STREAMS_MAX: '20000000' }, /STREAMS_MAX must be between 0 and 10000000/],
     [{ LOGIN_FAILURES_PER_ACCOUNT: '21' }, /LOGIN_FAILURES_PER_ACCOUNT must be between 0 and 20/],
     [{ LOGIN_LOCK_MAX_SECONDS: '0' }, /LOGIN_LOCK_MAX_SECONDS must be between 1/],
+    [{ PASSWORD_HASH_CONCURRENCY: '0' }, /PASSWORD_HASH_CONCURRENCY must be between 1 and 64/],
     [{ CORS_ORIGINS: 'tickets.example' }, /CORS_ORIGINS must be \* or origins/],
     [{ CORS_ORIGINS: 'https://tickets.example/path' }, /CORS_ORIGINS must be \* or origins/],
     [{ NODE_ENV: 'production' }, /JWT_SECRET must be set/],
@@ -67,6 +75,26 @@ t.test('the JWT secret fails closed: the public development secret only on a gat
 t.test('a Redis Cluster is named by its seed nodes', async (t) => {
   t.same(loadConfig({ NODE_ENV: 'test', REDIS_CLUSTER_NODES: '127.0.0.1:7000, redis-b:7001' }).redisClusterNodes, [{ host: '127.0.0.1', port: 7000 }, { host: 'redis-b', port: 7001 }])
   t.equal(loadConfig({ NODE_ENV: 'test' }).redisClusterNodes, undefined, 'unset: one Redis at REDIS_URL')
+})
+
+t.test('INTERNAL_PORT moves the operations routes to a port of their own, on loopback unless told', async (t) => {
+  const unset = loadConfig({ NODE_ENV: 'development' })
+  t.equal(unset.internalPort, 0, 'unset: everything on PORT, as before')
+  t.equal(unset.internalHost, '127.0.0.1')
+  const set = loadConfig({ NODE_ENV: 'test', INTERNAL_PORT: '9100' })
+  t.same([set.internalPort, set.internalHost, set.port], [9100, '127.0.0.1', 3000])
+  t.equal(loadConfig({ NODE_ENV: 'test', INTERNAL_PORT: '9100', INTERNAL_HOST: '10.0.0.7' }).internalHost, '10.0.0.7', 'a private interface')
+  t.equal(loadConfig({ NODE_ENV: 'test', INTERNAL_PORT: '' }).internalPort, 0, 'empty is unset')
+  t.equal(loadConfig({ NODE_ENV: 'test', PORT: '0', INTERNAL_PORT: '0' }).internalPort, 0, 'PORT 0 (any free port) and INTERNAL_PORT unset do not clash')
+  const bad: Array<[Record<string, string>, RegExp]> = [
+    [{ INTERNAL_PORT: 'nine' }, /INTERNAL_PORT must be a whole number/],
+    [{ INTERNAL_PORT: '70000' }, /INTERNAL_PORT must be between 0 and 65535/],
+    [{ INTERNAL_PORT: '3000' }, /INTERNAL_PORT must differ from PORT/],
+    [{ PORT: '8080', INTERNAL_PORT: '8080' }, /INTERNAL_PORT must differ from PORT/],
+  ]
+  for (const [env, message] of bad) {
+    t.throws(() => loadConfig({ NODE_ENV: 'development', ...env }), { name: 'ConfigError', message }, JSON.stringify(env))
+  }
 })
 
 t.test('passwords never reach logs', async (t) => {

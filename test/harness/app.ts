@@ -56,6 +56,11 @@ async function start (options: AppOptions): Promise<TestApp> {
       // wants them sets them.
       MAX_EVENT_LOOP_DELAY_MS: '0',
       MAX_HEAP_USED_MB: '0',
+      // Tests sign up hundreds of buyers from one address, and make events by the dozen; these
+      // limits have tests of their own.
+      AUTH_RATE_LIMIT_PER_MINUTE: '0',
+      EVENTS_PER_USER_PER_DAY: '0',
+      STREAMS_PER_ADDRESS: '0',
       ...options.env,
     })
     const services = await createServices(config)

@@ -171,6 +171,11 @@ function spawnNode (role: StackProcess['role'], script: string, env: Record<stri
   return handle
 }
 
+/** Where a gateway answers /ready: on its internal port when it has one (INTERNAL_PORT), else on its own. */
+function readyUrl (url: string, env: Record<string, string>): string {
+  return env.INTERNAL_PORT && env.INTERNAL_PORT !== '0' ? `http://${env.INTERNAL_HOST || '127.0.0.1'}:${env.INTERNAL_PORT}` : url
+}
+
 async function waitReady (url: string, watched: StackProcess[], log: string[]): Promise<void> {
   const deadline = Date.now() + READY_MS
   while (Date.now() < deadline) {
@@ -213,6 +218,12 @@ export async function startStack (options: StackOptions = {}): Promise<Stack> {
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
+    // Tests sign up hundreds of buyers from one address, and make events by the dozen; these
+    // limits have tests of their own.
+    AUTH_RATE_LIMIT_PER_MINUTE: '0',
+    EVENTS_PER_USER_PER_DAY: '0',
+    // Hundreds of streams from one loopback address (the stream tests and benchmarks).
+    STREAMS_PER_ADDRESS: '0',
     DATABASE_URL: options.databaseUrlFor ? options.databaseUrlFor(database.url) : database.url,
     REDIS_URL: redisUrl,
     QUEUE_PREFIX: prefix,
@@ -252,7 +263,7 @@ export async function startStack (options: StackOptions = {}): Promise<Stack> {
   }
 
   try {
-    for (const url of urls) await waitReady(url, [...gateways, ...workers], log)
+    for (const url of urls) await waitReady(readyUrl(url, env), [...gateways, ...workers], log)
   } catch (error) {
     await stop()
     throw error
@@ -302,7 +313,7 @@ export async function startStack (options: StackOptions = {}): Promise<Stack> {
       processes.push(gateway.process)
       pids.gateway[i] = gateway.pid
       try {
-        await waitReady(url, [gateway], log)
+        await waitReady(readyUrl(url, { ...env, ...options.env }), [gateway], log)
       } catch (error) {
         await gateway.kill('SIGKILL')
         throw error

@@ -25,23 +25,31 @@ import type { Services } from './services.ts'
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/
 
-export interface AppOptions {
-  config: Config
-  services: Services
+export interface Logging {
+  /** Fastify's logger option (`false` in tests); unset, the gateway's own logger. */
   logger?: FastifyServerOptions['logger']
+  /** A logger to share (the internal listener writes through the public one's). */
+  loggerInstance?: FastifyBaseLogger
 }
 
-/** The gateway as a Fastify instance, ready to listen or to be injected into. */
-export async function buildApp ({ config, services, logger }: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({
-    ...(logger === undefined ? { loggerInstance: createLogger(config, 'gateway') as FastifyBaseLogger } : { logger }),
+export interface AppOptions extends Logging {
+  config: Config
+  services: Services
+  /**
+   * Serve the operations routes (`/metrics`, `/ready`, `/docs`) here too. Unset, they are served
+   * unless `config.internalPort` is set: then the internal app (internal-app.ts) serves them, and
+   * this app keeps `/health`, the API and the pages.
+   */
+  operations?: boolean
+}
+
+/** What both of a gateway's listeners (public and internal) are made with. */
+export function serverOptions (config: Config, { logger, loggerInstance }: Logging): FastifyServerOptions {
+  return {
+    ...(logger === undefined ? { loggerInstance: loggerInstance ?? createLogger(config, 'gateway') as FastifyBaseLogger } : { logger }),
     // The access-log plugin writes the one line per request.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 64 * 1024,
     requestIdHeader: false,
-    // An over-long id is an unknown id (404 from its route), not a router error; the URL's
-    // length is bounded by Node's header size anyway.
-    routerOptions: { maxParamLength: 16_384 },
     // A request on a kept-alive socket while closing is still answered (the drain bounds it),
     // not refused with a bare 503 that is no problem+json.
     return503OnClosing: false,
@@ -55,6 +63,17 @@ export async function buildApp ({ config, services, logger }: AppOptions): Promi
       const problemReply = reply as unknown as FastifyReply
       problemReply.code(400).header('x-request-id', request.id).type(PROBLEM_CONTENT_TYPE).send(problem)
     },
+  }
+}
+
+/** The gateway as a Fastify instance, ready to listen or to be injected into. */
+export async function buildApp ({ config, services, logger, loggerInstance, operations = config.internalPort === 0 }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...serverOptions(config, { logger, loggerInstance }),
+    bodyLimit: 64 * 1024,
+    // An over-long id is an unknown id (404 from its route), not a router error; the URL's
+    // length is bounded by Node's header size anyway.
+    routerOptions: { maxParamLength: 16_384 },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // JSON only: a text/plain body is refused with 415 rather than validated as a string.
@@ -88,14 +107,17 @@ export async function buildApp ({ config, services, logger }: AppOptions): Promi
     strictPreflight: false,
   })
   await app.register(auth, { secret: config.jwtSecret, previousSecret: config.jwtPreviousSecret, db: services.db })
-  // Before every route, so the document sees them all; outside the load guards and auth.
-  await app.register(openapi)
+  // Before every route, so the document sees them all; outside the load guards and auth. Without
+  // the operations routes, the document is still made here (`app.swagger()`) and the internal
+  // app serves it.
+  await app.register(openapi, { ui: operations })
 
   // Liveness and metrics stay outside the load guards: a busy gateway is still alive, and
-  // busy is when its metrics matter most.
+  // busy is when its metrics matter most. Without the operations routes, this app's replies
+  // are still recorded, for the internal app's /metrics.
   await app.register(accessLog)
-  if (config.metrics) await app.register(metrics, services.metrics)
-  await app.register(healthRoutes)
+  if (config.metrics) await app.register(metrics, { ...services.metrics, serve: operations })
+  await app.register(healthRoutes, { ready: operations })
   // The pages (GET /, /organiser, /app/*): outside the load guards and auth, like health.
   await app.register(webApp)
   await app.register(async (api) => {

@@ -3,6 +3,7 @@ import { createDb, prepareDatabase } from '@seatline/db'
 import { assertRedisReachable } from '@seatline/queue'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.ts'
+import { buildInternalApp } from './internal-app.ts'
 import { createServices } from './services.ts'
 
 const config = loadConfigOrExit()
@@ -35,10 +36,23 @@ app.addHook('preClose', async () => {
 })
 app.addHook('onClose', () => services.close())
 
+// With INTERNAL_PORT, /metrics, /ready and /docs have a listener of their own (buildApp left them
+// out of the public one), serving the document the public app made of its routes.
+let internal: Awaited<ReturnType<typeof buildInternalApp>> | undefined
+if (config.internalPort) {
+  await app.ready()
+  internal = await buildInternalApp({ config, services, document: app.swagger(), loggerInstance: app.log })
+}
+
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'shutting down after error')
   else app.log.info({ signal }, 'shutting down')
+  // The internal listener first: the readiness probe fails from the start of the drain, and
+  // nothing there uses the services after the public app has closed them.
+  await internal?.close()
   await app.close()
 })
 
 await app.listen({ port: config.port, host: config.host })
+// After the public port: once /ready answers, the API does too.
+if (internal) await internal.listen({ port: config.internalPort, host: config.internalHost })

@@ -5,6 +5,8 @@ import { CommandDispatcher, createFailFastRedis, type RedisClient, subscribeSeat
 import { KnownUnavailable } from './lib/known-unavailable.ts'
 import { LiveMaps } from './lib/live-maps.ts'
 import { LoginThrottle } from './lib/login-throttle.ts'
+import { PasswordHasher } from './lib/passwords.ts'
+import { StreamSlots } from './lib/stream-slots.ts'
 import { CommandSubmitter } from './lib/submit-command.ts'
 import { TicketStreams } from './lib/ticket-streams.ts'
 import { BookingsRepository } from './repositories/bookings.ts'
@@ -29,6 +31,8 @@ export interface Services {
   users: UsersRepository
   /** Failed logins counted per account and per address, across gateways. */
   logins: LoginThrottle
+  /** Password hashing, a few at a time. */
+  passwords: PasswordHasher
   events: EventsRepository
   holds: HoldsRepository
   bookings: BookingsRepository
@@ -39,6 +43,8 @@ export interface Services {
   /** The events' waiting rooms in Redis, and the queue tickets' streams on this gateway. */
   room: WaitingRoom
   tickets: TicketStreams
+  /** Open streams (seat maps and queue tickets) per client address and in all, capped on this gateway. */
+  streams: StreamSlots
   metrics: MetricsOptions
   close (): Promise<void>
 }
@@ -66,7 +72,7 @@ export async function createServices (config: Config): Promise<Services> {
     dispatcher.recover().catch(() => {}) // Redis away again: the record and the sweeper still hold
   })
   const requests = new RequestRecords(db)
-  const events = new EventsRepository(db)
+  const events = new EventsRepository(db, { eventsPerUserPerDay: config.eventsPerUserPerDay })
   const live = new LiveMaps({ source: events, writesPerSecond: config.liveMapWritesPerSecond })
   const seatChanges = await subscribeSeatChanges(config, config.queuePrefix, { onNotices: (n) => live.notice(n), onGap: () => live.gap() })
   const room = new WaitingRoom(redis, config.queuePrefix)
@@ -79,6 +85,7 @@ export async function createServices (config: Config): Promise<Services> {
     redis,
     rateLimitRedis,
     users: new UsersRepository(db),
+    passwords: new PasswordHasher({ concurrency: config.passwordHashConcurrency, maxWaiting: config.passwordHashMaxWaiting }),
     logins: new LoginThrottle({
       redis,
       prefix: config.queuePrefix,
@@ -95,6 +102,7 @@ export async function createServices (config: Config): Promise<Services> {
     live,
     room,
     tickets,
+    streams: new StreamSlots({ perAddress: config.streamsPerAddress, max: config.streamsMax }),
     metrics: { registry, jobCounts: () => dispatcher.jobCounts() },
     async close () {
       epoch.stop()

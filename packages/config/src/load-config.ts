@@ -40,6 +40,13 @@ export interface Config {
   loginFailuresPerAccount: number
   loginFailuresPerAddress: number
   loginLockMaxSeconds: number
+  /** Events one user may create in 24 hours (each may hold up to 100,000 seats); 0 is no limit. */
+  eventsPerUserPerDay: number
+  /** Signups, and logins, a minute per client address (each counted on its own); 0 turns it off. */
+  authRateLimitPerMinute: number
+  /** Password hashes a gateway runs at once, and how many more may wait before 503 OVERLOADED. */
+  passwordHashConcurrency: number
+  passwordHashMaxWaiting: number
   /**
    * Origins whose pages may call the API from a browser: '*' (any), or a list. Tokens travel in
    * a header, never a cookie, so a page elsewhere can read nothing without the buyer's token.
@@ -54,8 +61,24 @@ export interface Config {
   workerMetricsPort: number
   /** The gateway's GET /metrics and its per-request series; off keeps them off a public port. */
   metrics: boolean
+  /**
+   * The gateway's second, internal listener: when set, GET /metrics, /ready and /docs are served
+   * on this port (at `internalHost`) and not on `port`, which keeps /health, the API and the
+   * pages. 0 (unset) serves everything on `port`.
+   */
+  internalPort: number
+  /** The address of the internal listener: loopback unless bound to a private interface. */
+  internalHost: string
   /** Socket writes a second a gateway spends on live seat maps; past it, their flushes come less often. */
   liveMapWritesPerSecond: number
+  /**
+   * Server-Sent-Event streams (seat maps and queue tickets together) one client address may hold
+   * open on one gateway, past which more get 429 RATE_LIMITED; 0 turns the cap off. Behind a
+   * proxy every client has the proxy's address: then 0, or high.
+   */
+  streamsPerAddress: number
+  /** Streams one gateway holds open in all, past which more get 503 OVERLOADED; 0 turns the cap off. */
+  streamsMax: number
 }
 
 export class ConfigError extends Error {
@@ -152,9 +175,14 @@ export function loadConfig (env: Env = process.env): Config {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(queuePrefix)) {
     throw new ConfigError(`QUEUE_PREFIX must be 1..64 characters of [A-Za-z0-9_-], got "${queuePrefix}"`)
   }
+  const port = integer(env, 'PORT', 3000, 0, 65535)
+  const internalPort = integer(env, 'INTERNAL_PORT', 0, 0, 65535)
+  if (internalPort !== 0 && internalPort === port) {
+    throw new ConfigError(`INTERNAL_PORT must differ from PORT (both ${port}): the operations routes would be public again`)
+  }
   return {
     nodeEnv,
-    port: integer(env, 'PORT', 3000, 0, 65535),
+    port,
     host,
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/seatline', ['postgres:', 'postgresql:']),
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
@@ -173,6 +201,10 @@ export function loadConfig (env: Env = process.env): Config {
     loginFailuresPerAccount: integer(env, 'LOGIN_FAILURES_PER_ACCOUNT', 10, 0, 20),
     loginFailuresPerAddress: integer(env, 'LOGIN_FAILURES_PER_ADDRESS', 100, 0, 1_000_000),
     loginLockMaxSeconds: integer(env, 'LOGIN_LOCK_MAX_SECONDS', 300, 1, 3_600),
+    eventsPerUserPerDay: integer(env, 'EVENTS_PER_USER_PER_DAY', 50, 0, 1_000_000),
+    authRateLimitPerMinute: integer(env, 'AUTH_RATE_LIMIT_PER_MINUTE', 120, 0, 100_000_000),
+    passwordHashConcurrency: integer(env, 'PASSWORD_HASH_CONCURRENCY', 2, 1, 64),
+    passwordHashMaxWaiting: integer(env, 'PASSWORD_HASH_MAX_WAITING', 100, 0, 100_000),
     corsOrigins: origins(env),
     maxEventLoopDelayMs: integer(env, 'MAX_EVENT_LOOP_DELAY_MS', 1_000, 0, 600_000),
     maxHeapUsedMb: integer(env, 'MAX_HEAP_USED_MB', 120, 0, 1_000_000),
@@ -180,7 +212,11 @@ export function loadConfig (env: Env = process.env): Config {
     workerCount: integer(env, 'WORKERS', 2, 1, 64),
     workerMetricsPort: integer(env, 'WORKER_METRICS_PORT', 0, 0, 65535),
     metrics: onOff(env, 'METRICS', true),
+    internalPort,
+    internalHost: env.INTERNAL_HOST?.trim() || '127.0.0.1',
     liveMapWritesPerSecond: integer(env, 'LIVE_MAP_WRITES_PER_SECOND', 5_000, 100, 10_000_000),
+    streamsPerAddress: integer(env, 'STREAMS_PER_ADDRESS', 20, 0, 1_000_000),
+    streamsMax: integer(env, 'STREAMS_MAX', 10_000, 0, 10_000_000),
   }
 }
 

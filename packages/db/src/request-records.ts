@@ -143,6 +143,15 @@ export class RequestRecords {
     })
   }
 
+  /**
+   * A refusal the gateway gives on its own (what it knows is gone), written as a new command's
+   * result so that a retry under its key replays it and a poll reads it; false if the record
+   * had a result already.
+   */
+  async recordRefusal (command: Command, refusal: CommandResult): Promise<boolean> {
+    return this.#write(this.#db, command, refusal)
+  }
+
   async #write (executor: Executor, command: Command, result: CommandResult): Promise<boolean> {
     const { rows } = await sql<{ written: boolean }>`
       select seatline_record_result(${JSON.stringify(command)}::jsonb, ${JSON.stringify(result)}::jsonb) as written`.execute(executor)

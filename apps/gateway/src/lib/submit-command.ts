@@ -57,16 +57,17 @@ export class CommandSubmitter {
     try {
       const waitMs = wantsAsync(request) ? 0 : this.#options.waitMs
       const claim = idempotencyClaim(request)
-      // Plain requests for what is known to be gone are answered at once; keyed or async ones
-      // promise a record to replay or poll, so they take the whole path.
-      const known = !claim && waitMs > 0 ? unavailable.refusal(command) : undefined
-      if (known) return sendResult(reply, known)
+      // Requests for what is known to be gone are answered without the queue: a plain one at
+      // once; a keyed or async one once its record holds the refusal, to replay or poll.
+      const known = unavailable.refusal(command)
+      if (known && !claim && waitMs > 0) return sendResult(reply, known)
       const acceptance = await records.accept(command, claim, waitMs <= 0)
       if (acceptance.kind === 'key-reused') {
         throw new ProblemError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request in the last 24 hours')
       }
       const duplicate = acceptance.kind === 'duplicate' ? acceptance.record : undefined
       if (duplicate?.result) return sendResult(reply, duplicate.result)
+      if (known && !duplicate && await records.recordRefusal(command, known)) return waitMs > 0 ? sendResult(reply, known) : accepted(reply, command)
 
       const toRun = duplicate?.command ?? command
       let outcome: DispatchOutcome

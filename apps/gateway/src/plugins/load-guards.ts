@@ -34,8 +34,16 @@ async function loadGuards (app: FastifyInstance, { config, redis }: LoadGuardsOp
       },
     })
   }
-  if (config.rateLimitPerMinute > 0 || config.rateLimitAnonymousPerMinute > 0) {
+  if (config.rateLimitPerMinute > 0 || config.rateLimitAnonymousPerMinute > 0 || config.authRateLimitPerMinute > 0) {
     const unlimited = Number.MAX_SAFE_INTEGER
+    // Signing up and logging in cost a password hash each: their own, lower limit per address
+    // (each route counted on its own), set on the routes before the rate limit sees them.
+    if (config.authRateLimitPerMinute > 0) {
+      app.addHook('onRoute', (route) => {
+        if (!route.url.startsWith('/v1/auth/') || route.method !== 'POST' || route.url.endsWith('/sign-out-everywhere')) return
+        route.config = { ...route.config, rateLimit: { max: config.authRateLimitPerMinute, keyGenerator: (request) => `ip:${request.ip}` } }
+      })
+    }
     await app.register(rateLimit, {
       // After authentication (an onRequest hook), so a signed-in user is counted as that user.
       hook: 'preHandler',

@@ -1,6 +1,7 @@
 import { type CreateEventBody, DEFAULT_ADMISSION_SECONDS, type EventDetail, type EventSummary, type PatchEventBody, type Sale, type SaleStatus, type SeatChange, type SeatCounts, type SeatStatus, type SeatView, type SectionChange } from '@seatline/contracts'
 import { type Database, type Db, insertSeats } from '@seatline/db'
 import { type ExpressionBuilder, sql } from 'kysely'
+import { ExpiringSet } from '../lib/expiring-set.ts'
 
 const CHECK_VIOLATION = '23514'
 /**
@@ -68,19 +69,35 @@ function isCheckViolation (error: unknown): boolean {
 
 export class EventsRepository {
   readonly #db: Db
-  /** Events are never deleted, so once seen an id stays valid: spare the hot path a query. */
-  readonly #known = new Set<string>()
+  /**
+   * Events are never deleted, so once seen an id stays valid: spare the hot path a query. Bounded,
+   * so a flood of junk events cannot grow the heap: an id forgotten is looked up again.
+   */
+  readonly #known = new ExpiringSet(60 * 60_000, 100_000)
   readonly #sales = new Map<string, { at: number, settings: SaleSettings }>()
   readonly #reading = new Map<string, Promise<SaleSettings | undefined>>()
 
-  constructor (db: Db) {
+  readonly #eventsPerUserPerDay: number
+
+  /** `eventsPerUserPerDay`: how many events one user may create in 24 hours; 0 is no limit. */
+  constructor (db: Db, { eventsPerUserPerDay = 0 }: { eventsPerUserPerDay?: number } = {}) {
     this.#db = db
+    this.#eventsPerUserPerDay = eventsPerUserPerDay
   }
 
-  /** The new event, or undefined when its sale would close before it opens. */
-  async create (userId: string, body: CreateEventBody): Promise<EventDetail | undefined> {
+  /** The new event, or why it was not made: its sale would close before it opens, or its creator is over their quota. */
+  async create (userId: string, body: CreateEventBody): Promise<EventDetail | 'closes-before-opens' | { quotaRetryAfterS: number }> {
     const sale = body.sale ?? {}
     const id = await this.#db.transaction().execute(async (trx) => {
+      if (this.#eventsPerUserPerDay > 0) {
+        // One creator's events are counted one transaction at a time, so a burst cannot pass the quota together.
+        await sql`select pg_advisory_xact_lock(hashtextextended(${`events-by:${userId}`}, 0))`.execute(trx)
+        const { rows: [today] } = await sql<{ count: number, frees_in_s: number | null }>`
+          select count(*)::int as count, ceil(extract(epoch from min(created_at) + interval '1 day' - now()))::int as frees_in_s
+            from (select created_at from events where created_by = ${userId} and created_at > now() - interval '1 day'
+                  order by created_at desc limit ${this.#eventsPerUserPerDay}) recent`.execute(trx)
+        if (today!.count >= this.#eventsPerUserPerDay) return { quotaRetryAfterS: Math.max(1, today!.frees_in_s ?? 1) }
+      }
       const event = await trx.insertInto('events')
         .values({
           name: body.name,
@@ -102,10 +119,10 @@ export class EventsRepository {
       await insertSeats(trx, event.id, body.seats ?? [])
       return event.id
     }).catch((error: unknown) => {
-      if (isCheckViolation(error)) return undefined
+      if (isCheckViolation(error)) return 'closes-before-opens' as const
       throw error
     })
-    if (!id) return undefined
+    if (typeof id !== 'string') return id
     this.#known.add(id)
     return (await this.detail(id))!
   }

@@ -21,6 +21,11 @@ export class UsersRepository {
     }
   }
 
+  /** Swaps a hash for a stronger one of the same password, unless it changed meanwhile. */
+  async replacePasswordHash (userId: string, previous: string, next: string): Promise<void> {
+    await this.#db.updateTable('users').set({ password_hash: next }).where('id', '=', userId).where('password_hash', '=', previous).execute()
+  }
+
   async findByEmail (email: string): Promise<{ id: string, passwordHash: string, tokenVersion: number } | undefined> {
     const row = await this.#db.selectFrom('users').select(['id', 'password_hash', 'token_version']).where('email', '=', email).executeTakeFirst()
     return row ? { id: row.id, passwordHash: row.password_hash, tokenVersion: row.token_version } : undefined

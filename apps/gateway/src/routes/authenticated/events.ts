@@ -34,7 +34,7 @@ const eventAdministration: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['events'],
       summary: 'Create an event',
       description: 'Seats by id, general-admission sections by capacity, or both, and the sale\'s settings (by default open at once, without limit). ' +
-        'The caller becomes its organiser. Problems: 400 VALIDATION_FAILED, 413 PAYLOAD_TOO_LARGE (over 4 MiB).',
+        'The caller becomes its organiser. Problems: 400 VALIDATION_FAILED, 413 PAYLOAD_TOO_LARGE (over 4 MiB), 429 RATE_LIMITED (past EVENTS_PER_USER_PER_DAY).',
     },
   }, async (request, reply) => {
     const { seats, sections } = request.body
@@ -45,7 +45,10 @@ const eventAdministration: FastifyPluginAsyncTypebox = async (app) => {
       throw validationFailed([{ path: 'body/seats', message: `has duplicate seat ids: ${duplicates.slice(0, 10).join(', ')}` }])
     }
     const event = await events.create(request.userId, request.body)
-    if (!event) throw CLOSES_BEFORE_OPENS
+    if (event === 'closes-before-opens') throw CLOSES_BEFORE_OPENS
+    if ('quotaRetryAfterS' in event) {
+      throw new ProblemError('RATE_LIMITED', `you have created as many events as one account may in 24 hours; try again in ${event.quotaRetryAfterS} s`, {}, { 'retry-after': String(event.quotaRetryAfterS) })
+    }
     return reply.code(201).header('location', `/v1/events/${event.id}`).send(event)
   })
 

@@ -1,15 +1,15 @@
 import { Credentials, Session } from '@seatline/contracts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { DUMMY_HASH, hashPassword, verifyPassword } from '../../lib/passwords.ts'
+import { DUMMY_HASH, needsRehash } from '../../lib/passwords.ts'
 import { ProblemError } from '../../lib/problem-error.ts'
 import { replies } from '../../lib/reply-schemas.ts'
 
 const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { users, logins } = app.services
+  const { users, logins, passwords } = app.services
 
-  app.post('/v1/auth/signup', { schema: { body: Credentials, response: replies({ 201: Session }), tags: ['identity'], summary: 'Sign up', description: 'Problems: 400 VALIDATION_FAILED, 409 EMAIL_TAKEN.' } }, async (request, reply) => {
+  app.post('/v1/auth/signup', { schema: { body: Credentials, response: replies({ 201: Session }), tags: ['identity'], summary: 'Sign up', description: 'Problems: 400 VALIDATION_FAILED, 409 EMAIL_TAKEN, 429 RATE_LIMITED (too many signups from the address), 503 OVERLOADED (too many password hashes at once).' } }, async (request, reply) => {
     const email = request.body.email.trim().toLowerCase()
-    const userId = await users.create(email, await hashPassword(request.body.password))
+    const userId = await users.create(email, await passwords.hash(request.body.password))
     if (!userId) throw new ProblemError('EMAIL_TAKEN', `${email} is already registered`)
     return reply.code(201).send({ userId, token: app.issueToken(userId, 0) })
   })
@@ -20,7 +20,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: replies({ 200: Session }),
       tags: ['identity'],
       summary: 'Log in',
-      description: 'Problems: 400 VALIDATION_FAILED, 401 INVALID_CREDENTIALS, 429 RATE_LIMITED (too many failed logins for the account or from the address; Retry-After says when to try again).',
+      description: 'Problems: 400 VALIDATION_FAILED, 401 INVALID_CREDENTIALS, 429 RATE_LIMITED (too many failed logins for the account or from the address, or too many logins from the address; Retry-After says when to try again), 503 OVERLOADED (too many password hashes at once).',
     },
   }, async (request) => {
     const email = request.body.email.trim().toLowerCase()
@@ -29,9 +29,11 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       throw new ProblemError('RATE_LIMITED', `too many failed logins; try again in ${attempt.retryAfterS} s`, {}, { 'retry-after': String(attempt.retryAfterS) })
     }
     const user = await users.findByEmail(email)
-    const valid = await verifyPassword(request.body.password, user?.passwordHash ?? DUMMY_HASH)
+    const valid = await passwords.verify(request.body.password, user?.passwordHash ?? DUMMY_HASH)
     if (!user || !valid) throw new ProblemError('INVALID_CREDENTIALS', 'email or password is wrong')
     await logins.succeeded(email, request.ip)
+    // The one moment the password is known: store it at today's cost if it was hashed at an older one.
+    if (needsRehash(user.passwordHash)) await users.replacePasswordHash(user.id, user.passwordHash, await passwords.hash(request.body.password))
     return { userId: user.id, token: app.issueToken(user.id, user.tokenVersion) }
   })
 }

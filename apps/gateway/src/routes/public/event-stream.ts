@@ -1,6 +1,7 @@
 import { EventParams, isUuid } from '@seatline/contracts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { replies } from '../../lib/reply-schemas.ts'
+import { holdStreamSlot } from '../../lib/stream-slots.ts'
 import { eventNotFound } from './events.ts'
 
 /** Past this much unsent output a client is taken to have stopped reading. */
@@ -8,7 +9,7 @@ const MAX_BUFFERED_BYTES = 1_000_000
 
 /** `GET /v1/events/:eventId/stream`: the event's live seat map, as Server-Sent Events. */
 const eventStream: FastifyPluginAsyncTypebox = async (app) => {
-  const { events, live } = app.services
+  const { events, live, streams } = app.services
 
   app.get('/v1/events/:eventId/stream', {
     schema: {
@@ -17,10 +18,14 @@ const eventStream: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['events'],
       summary: 'Follow an event\'s seat map live',
       description: 'text/event-stream of `seats`, `sections`, `counts` and `reset` messages, each with an id to resume from ' +
-        '(Last-Event-ID). Open it, then read the seat list; per seat keep the higher version. Problems (before the stream): 404 EVENT_NOT_FOUND.',
+        '(Last-Event-ID). Open it, then read the seat list; per seat keep the higher version. Problems (before the stream): 404 EVENT_NOT_FOUND; ' +
+        '429 RATE_LIMITED when the client address has STREAMS_PER_ADDRESS streams open on this gateway (maps and queue tickets together), ' +
+        '503 OVERLOADED when the gateway has STREAMS_MAX open; both with Retry-After.',
     },
   }, async (request, reply) => {
     const { eventId } = request.params
+    // First: a client at its cap costs no read.
+    holdStreamSlot(streams, request, reply)
     if (!isUuid(eventId) || !(await events.exists(eventId))) throw eventNotFound(eventId)
     const lastEventId = request.headers['last-event-id']
     reply.hijack()
@@ -44,7 +49,9 @@ const eventStream: FastifyPluginAsyncTypebox = async (app) => {
       },
       end: () => { res.end() },
     })
-    request.raw.once('close', unsubscribe)
+    // A client that left during the reads above has closed already: its 'close' will not come again.
+    if (request.raw.socket.destroyed) unsubscribe()
+    else request.raw.once('close', unsubscribe)
   })
 
   // Open streams would hold the server open: end them, and clients reconnect elsewhere.

@@ -2,6 +2,7 @@ import { TicketParams } from '@seatline/contracts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ProblemError } from '../../lib/problem-error.ts'
 import { replies } from '../../lib/reply-schemas.ts'
+import { holdStreamSlot } from '../../lib/stream-slots.ts'
 
 /** Past this much unsent output a client is taken to have stopped reading. */
 const MAX_BUFFERED_BYTES = 100_000
@@ -15,7 +16,7 @@ function ticketNotFound (ticketId: string): ProblemError {
  * sends no header, so the unguessable ticket id is the credential.
  */
 const queueStream: FastifyPluginAsyncTypebox = async (app) => {
-  const { events, room, tickets } = app.services
+  const { events, room, streams, tickets } = app.services
 
   app.get('/v1/queue/:ticketId/stream', {
     schema: {
@@ -24,10 +25,14 @@ const queueStream: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['queue'],
       summary: 'Follow a queue ticket live',
       description: 'text/event-stream of `ticket` messages (the ticket, on every change; its position at most once a second) and heartbeats; ' +
-        'closed after a final status (expired, sold-out, closed). Problems (before the stream): 404 QUEUE_TICKET_NOT_FOUND.',
+        'closed after a final status (expired, sold-out, closed). Problems (before the stream): 404 QUEUE_TICKET_NOT_FOUND; ' +
+        '429 RATE_LIMITED when the client address has STREAMS_PER_ADDRESS streams open on this gateway (queue tickets and maps together), ' +
+        '503 OVERLOADED when the gateway has STREAMS_MAX open; both with Retry-After.',
     },
   }, async (request, reply) => {
     const { ticketId } = request.params
+    // First: a client at its cap costs no read.
+    holdStreamSlot(streams, request, reply)
     const ticket = await room.ticket(ticketId)
     const sale = ticket && await events.saleSettings(ticket.eventId)
     if (!ticket || !sale) throw ticketNotFound(ticketId)
@@ -49,7 +54,9 @@ const queueStream: FastifyPluginAsyncTypebox = async (app) => {
       },
       end: () => { res.end() },
     })
-    request.raw.once('close', unsubscribe)
+    // A client that left during the reads above has closed already: its 'close' will not come again.
+    if (request.raw.socket.destroyed) unsubscribe()
+    else request.raw.once('close', unsubscribe)
   })
 
   app.addHook('preClose', async () => { tickets.close() })
