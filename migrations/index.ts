@@ -15,6 +15,7 @@ import * as m7 from './2026-12-07T08-lean-booking.ts'
 import * as m8 from './2026-12-07T09-waiting-room.ts'
 import * as m9 from './2026-12-07T10-pending-record-race.ts'
 import * as m10 from './2026-12-07T11-token-version.ts'
+import * as m11 from './2026-12-07T12-hold-cap.ts'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-21T00-initial-schema': m0,
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07T09-waiting-room': m8,
   '2026-12-07T10-pending-record-race': m9,
   '2026-12-07T11-token-version': m10,
+  '2026-12-07T12-hold-cap': m11,
 }

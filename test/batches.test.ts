@@ -27,7 +27,7 @@ async function setUp (t: { teardown (fn: () => unknown): void }, seats: string[]
     .returning('id').execute()
   const event = await db.insertInto('events').values({ name: 'Batched', created_by: users[0]!.id }).returning('id').executeTakeFirstOrThrow()
   await db.insertInto('seats').values(seats.map((seat) => ({ event_id: event.id, seat_id: seat }))).execute()
-  const context = { db, locks: new ResourceLocks(redis, { prefix }), records: new RequestRecords(db) }
+  const context = { db, locks: new ResourceLocks(redis, { prefix }), records: new RequestRecords(db), holdSeatsPerUser: 0 }
   const book = (user: number, ...seatIds: string[]): Command =>
     ({ type: 'book-seats', requestId: randomUUID(), userId: users[user]!.id, eventId: event.id, seatIds })
   return { db, context, eventId: event.id, users: users.map((u) => u.id), book }
@@ -126,7 +126,7 @@ t.test('a second run of a plain command that waited for the first replays it, bo
     const gate = new Promise<void>((resolve) => { finishFirst = resolve })
     const firstRun = db.transaction().execute(async (trx) => {
       // The frozen run, fenced below anything Redis hands out: its writes are the older ones.
-      const [result] = await handlerFor(command).run(trx, [command], { fence: 1, records: context.records })
+      const [result] = await handlerFor(command).run(trx, [command], { fence: 1, records: context.records, holdSeatsPerUser: 0 })
       firstResult = result
       await gate
     })
@@ -163,7 +163,7 @@ t.test("a 202's record written while the run is in its transaction ends with the
     const gate = new Promise<void>((resolve) => { commitRun = resolve })
     let ran: unknown
     const run = db.transaction().execute(async (trx) => {
-      ran = (await handlerFor(command).run(trx, [command], { fence: Number.MAX_SAFE_INTEGER, records: context.records }))[0]
+      ran = (await handlerFor(command).run(trx, [command], { fence: Number.MAX_SAFE_INTEGER, records: context.records, holdSeatsPerUser: 0 }))[0]
       await gate
     })
     await new Promise((resolve) => setTimeout(resolve, 200))

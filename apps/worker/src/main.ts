@@ -39,7 +39,7 @@ const announce = (notices: SeatChangeNotice[]) => {
 const registry = createRegistry('worker')
 observePool(registry, () => poolStats(db))
 const jobs = new JobObserver(registry, log)
-const context = { db, locks, records, onLocked: (seconds: number) => jobs.lockAcquired(seconds) }
+const context = { db, locks, records, holdSeatsPerUser: config.holdSeatsPerUser, onLocked: (seconds: number) => jobs.lockAcquired(seconds) }
 
 const partitions = await startPartitionWorkers({
   redis,

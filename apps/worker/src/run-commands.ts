@@ -9,6 +9,8 @@ export interface CommandContext {
   db: Db
   locks: ResourceLocks
   records: RequestRecords
+  /** Seats one account may hold in one event at a time; 0 is no cap. */
+  holdSeatsPerUser: number
   /** Told how long each job waited for its locks, in seconds. */
   onLocked? (seconds: number): void
 }
@@ -40,7 +42,7 @@ export async function runCommands (context: CommandContext, commands: Command[])
   const asked = performance.now()
   const held = await context.locks.acquire(runs.flatMap((run) => run.commands.flatMap((c) => run.handler.resources(c))))
   context.onLocked?.((performance.now() - asked) / 1000)
-  const runContext = { fence: held.fence, records: context.records }
+  const runContext = { fence: held.fence, records: context.records, holdSeatsPerUser: context.holdSeatsPerUser }
   try {
     return await runTogether(context.db, runs, runContext)
   } catch (error) {
@@ -59,7 +61,7 @@ async function runTogether (db: Db, runs: Run[], context: RunContext): Promise<C
   const [only] = runs
   if (runs.length === 1 && only!.handler.atomic) return only!.handler.run(db, only!.commands, context)
   return db.transaction().execute(async (trx) => {
-    await lockBuyers(trx, runs.flatMap((run) => run.commands))
+    await lockBuyers(trx, runs.flatMap((run) => run.commands), { capsHolds: context.holdSeatsPerUser > 0 })
     const results: CommandResult[] = []
     for (const run of runs) results.push(...await run.handler.run(trx, run.commands, context))
     return results

@@ -9,6 +9,8 @@ export interface RunContext {
   /** Fencing number of the job's lock set: every write carries it. */
   fence: number
   records: RequestRecords
+  /** Seats one account may hold in one event at a time; 0 is no cap. */
+  holdSeatsPerUser: number
 }
 
 /** How one kind of command runs: what it locks, and its checks and changes once locked. */
@@ -32,12 +34,13 @@ export interface CommandHandler<C extends Command> {
  */
 export function oneAtATime<C extends Command, L = void> (
   resources: (command: C) => string[],
-  apply: (trx: Trx, command: C, fence: number, locked: L) => Promise<CommandResult>,
+  apply: (trx: Trx, command: C, fence: number, locked: L, context: RunContext) => Promise<CommandResult>,
   lock?: (trx: Trx, command: C, fence: number) => Promise<L>
 ): CommandHandler<C> {
   return {
     resources,
-    async run (executor, commands, { fence, records }) {
+    async run (executor, commands, context) {
+      const { fence, records } = context
       if (!executor.isTransaction) throw new Error('these commands run inside a transaction')
       const trx = executor as Trx
       const results: CommandResult[] = []
@@ -48,7 +51,7 @@ export function oneAtATime<C extends Command, L = void> (
           results.push(prior)
           continue
         }
-        const result = await apply(trx, command, fence, locked)
+        const result = await apply(trx, command, fence, locked, context)
         await records.record(trx, command, result)
         results.push(result)
       }

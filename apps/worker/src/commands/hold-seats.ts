@@ -1,14 +1,16 @@
 import type { HoldSeatsCommand } from '@seatline/contracts'
 import { sql } from 'kysely'
-import { saleRefusal } from '../sale-rules.ts'
+import { holdCapRefusal, saleRefusal } from '../sale-rules.ts'
 import { lockSeats, seatResources, seatsRefusal, writeSeats } from '../seat-rows.ts'
 import { oneAtATime } from './command-handler.ts'
 
 /** Holds seats for a buyer while they pay, all or nothing, until the hold expires. */
 export const holdSeats = oneAtATime<HoldSeatsCommand>(
   ({ eventId, seatIds }) => seatResources(eventId, seatIds),
-  async (trx, { requestId, eventId, seatIds, userId, ttlSeconds, admittedUntil }, fence) => {
-    const refusal = await saleRefusal(trx, eventId, userId, seatIds.length, admittedUntil) ?? await seatsRefusal(trx, eventId, seatIds)
+  async (trx, { requestId, eventId, seatIds, userId, ttlSeconds, admittedUntil }, fence, _locked, { holdSeatsPerUser }) => {
+    const refusal = await saleRefusal(trx, eventId, userId, seatIds.length, admittedUntil) ??
+      await holdCapRefusal(trx, eventId, userId, seatIds.length, holdSeatsPerUser) ??
+      await seatsRefusal(trx, eventId, seatIds)
     if (refusal) return refusal
     // The hold's id is its request's; expiry on the database's clock, the one every read uses.
     const hold = await trx.insertInto('holds').values({
