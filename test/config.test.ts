@@ -20,7 +20,7 @@ t.test('defaults make a development stack on this machine', async (t) => {
   t.equal(config.corsOrigins, '*')
   t.same(loadConfig({ NODE_ENV: 'test', CORS_ORIGINS: 'https://a.example, http://localhost:5173' }).corsOrigins, ['https://a.example', 'http://localhost:5173'])
   t.same([config.loginFailuresPerAccount, config.loginFailuresPerAddress, config.loginLockMaxSeconds], [10, 100, 300], 'logins throttled by the 10th failure')
-  t.same([config.authRateLimitPerMinute, config.passwordHashConcurrency, config.passwordHashMaxWaiting, config.eventsPerUserPerDay, config.holdSeatsPerUser], [120, 2, 100, 50, 20])
+  t.same([config.authRateLimitPerMinute, config.passwordHashConcurrency, config.passwordHashMaxWaiting, config.eventsPerUserPerDay, config.holdSeatsPerUser, config.commandsInFlightPerUser], [120, 2, 100, 50, 20, 32])
 })
 
 t.test('a bad value is refused with a message naming the variable', async (t) => {

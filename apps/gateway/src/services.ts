@@ -2,6 +2,7 @@ import type { Config } from '@seatline/config'
 import { createDb, type Db, poolStats, RequestRecords } from '@seatline/db'
 import { createRegistry, observePool } from '@seatline/metrics'
 import { CommandDispatcher, createFailFastRedis, type RedisClient, subscribeSeatChanges, subscribeWaitingRoom, WaitingRoom, watchRedisEpoch } from '@seatline/queue'
+import { CommandsInFlight } from './lib/commands-in-flight.ts'
 import { KnownUnavailable } from './lib/known-unavailable.ts'
 import { LiveMaps } from './lib/live-maps.ts'
 import { LoginThrottle } from './lib/login-throttle.ts'
@@ -98,7 +99,7 @@ export async function createServices (config: Config): Promise<Services> {
     bookings: new BookingsRepository(db),
     sales: new SalesRepository(db, events, room),
     requests,
-    commands: new CommandSubmitter({ dispatcher, records: requests, unavailable, waitMs: config.bookingWaitMs }),
+    commands: new CommandSubmitter({ dispatcher, records: requests, unavailable, inFlight: new CommandsInFlight(config.commandsInFlightPerUser), waitMs: config.bookingWaitMs }),
     live,
     room,
     tickets,

@@ -40,6 +40,8 @@ export interface Config {
   loginFailuresPerAccount: number
   loginFailuresPerAddress: number
   loginLockMaxSeconds: number
+  /** Commands one user may have waiting for their answers on one gateway at once; 0 is no cap. */
+  commandsInFlightPerUser: number
   /** Seats one account may hold in one event at a time, whatever the organiser's limit (workers decide it); 0 is no cap. */
   holdSeatsPerUser: number
   /** Events one user may create in 24 hours (each may hold up to 100,000 seats); 0 is no limit. */
@@ -203,6 +205,7 @@ export function loadConfig (env: Env = process.env): Config {
     loginFailuresPerAccount: integer(env, 'LOGIN_FAILURES_PER_ACCOUNT', 10, 0, 20),
     loginFailuresPerAddress: integer(env, 'LOGIN_FAILURES_PER_ADDRESS', 100, 0, 1_000_000),
     loginLockMaxSeconds: integer(env, 'LOGIN_LOCK_MAX_SECONDS', 300, 1, 3_600),
+    commandsInFlightPerUser: integer(env, 'COMMANDS_IN_FLIGHT_PER_USER', 32, 0, 1_000_000),
     holdSeatsPerUser: integer(env, 'HOLD_SEATS_PER_USER', 20, 0, 100_000),
     eventsPerUserPerDay: integer(env, 'EVENTS_PER_USER_PER_DAY', 50, 0, 1_000_000),
     authRateLimitPerMinute: integer(env, 'AUTH_RATE_LIMIT_PER_MINUTE', 120, 0, 100_000_000),

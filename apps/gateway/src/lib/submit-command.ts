@@ -4,6 +4,7 @@ import type { RequestRecords } from '@seatline/db'
 import { type CommandDispatcher, commandGroupKey, type DispatchOutcome, neverSent, OverloadedError } from '@seatline/queue'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { commandReply } from './command-reply.ts'
+import type { CommandsInFlight } from './commands-in-flight.ts'
 import { idempotencyClaim } from './idempotency.ts'
 import type { KnownUnavailable } from './known-unavailable.ts'
 import { ProblemError } from './problem-error.ts'
@@ -13,6 +14,7 @@ export interface CommandSubmitterOptions {
   dispatcher: CommandDispatcher
   records: RequestRecords
   unavailable: KnownUnavailable
+  inFlight: CommandsInFlight
   waitMs: number
 }
 
@@ -44,12 +46,16 @@ export class CommandSubmitter {
 
   /** Call as the request arrives: its place in line is taken before anything is awaited. */
   async submit (request: FastifyRequest, reply: FastifyReply, given: Command) {
-    const { dispatcher, records, unavailable } = this.#options
+    const { dispatcher, records, unavailable, inFlight } = this.#options
     const command: Command = { ...given, reqId: request.id }
+    if (!inFlight.take(command.userId)) {
+      throw new ProblemError('RATE_LIMITED', `you have ${inFlight.perUser} commands waiting for their answers already; nothing was changed, wait for one`, {}, { 'retry-after': '1' })
+    }
     let ticket
     try {
       ticket = dispatcher.reserve(commandGroupKey(command))
     } catch (error) {
+      inFlight.release(command.userId)
       if (!(error instanceof OverloadedError)) throw error
       throw new ProblemError('OVERLOADED', 'too many commands are waiting for these seats; nothing was changed, try again shortly', {}, { 'retry-after': '1' })
     }
@@ -122,6 +128,7 @@ export class CommandSubmitter {
       return sendResult(reply, result)
     } finally {
       if (!sent) ticket.cancel()
+      inFlight.release(command.userId)
     }
   }
 }
