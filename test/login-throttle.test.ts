@@ -3,12 +3,14 @@
  * gateways: two real gateways share one Redis, and the clients come from different loopback
  * addresses (127.0.0.2, 127.0.0.3, …) so the gateway sees each as a different address.
  */
+import { createHash } from 'node:crypto'
 import { request } from 'node:http'
+import { Redis } from 'ioredis'
 import t from 'tap'
 import { startApp } from './harness/app.ts'
 import { parseBody, poll, signup } from './helpers/api.ts'
 import { startPrivateRedis } from './harness/private-redis.ts'
-import { startStack } from './helpers/stack.ts'
+import { REDIS_URL, startStack } from './helpers/stack.ts'
 
 interface LoginReply { status: number, retryAfter: number | undefined, body: any }
 
@@ -155,4 +157,38 @@ t.test('with Redis away a login is refused with 503 and Retry-After, not let thr
   await redis.start()
   const back = await poll(() => app.call('POST', '/v1/auth/login', { body: { email: user.email, password: PASSWORD } }), (r) => r.status === 200, 10_000)
   t.equal(back.status, 200, 'Redis back: the owner logs in')
+})
+
+t.test('the defaults: 10 guesses, then a wait of 1 s; after 20 failures 5 minutes, and no longer after 50', async (t) => {
+  const app = await startApp({ env: { LOGIN_FAILURES_PER_ADDRESS: '0' } })
+  t.teardown(() => app.close())
+  t.same([app.config.loginFailuresPerAccount, app.config.loginLockMaxSeconds], [10, 300], 'the defaults')
+  const user = await app.signup()
+  const wrong = () => app.call('POST', '/v1/auth/login', { body: { email: user.email, password: WRONG } })
+  const statuses: number[] = []
+  let refused
+  for (let i = 0; i < 11 && !refused; i++) {
+    const reply = await wrong()
+    statuses.push(reply.status)
+    if (reply.status === 429) refused = reply
+  }
+  t.same(statuses, [...Array(10).fill(401), 429], 'ten wrong passwords are checked; the eleventh waits')
+  const waits: Record<number, number> = { 10: Number(refused!.headers.get('retry-after')) }
+  // Waiting out every lock up to the 50th failure would take hours: the account's counter is set
+  // as those failures would have left it, with its lock run out, and one more guess is made.
+  const key = `${app.config.queuePrefix}:login:account:${createHash('sha256').update(user.email).digest('base64url')}`
+  const redis = new Redis(REDIS_URL)
+  t.teardown(() => redis.quit())
+  t.equal(await redis.hget(key, 'failures'), '10', "the account's counter is where the test looks")
+  for (const failures of [20, 50]) {
+    await redis.hset(key, 'failures', String(failures - 1), 'until', '0')
+    t.equal((await wrong()).status, 401, `the ${failures}th guess is checked once the lock has run out`)
+    const next = await wrong()
+    t.equal(next.status, 429)
+    waits[failures] = Number(next.headers.get('retry-after'))
+  }
+  t.comment(`wait after 10 failures ${waits[10]} s, after 20 ${waits[20]} s, after 50 ${waits[50]} s`)
+  t.same(waits, { 10: 1, 20: 300, 50: 300 }, 'doubling from 1 s, capped at 5 minutes')
+  const owner = await app.call('POST', '/v1/auth/login', { body: { email: user.email, password: PASSWORD } })
+  t.equal(owner.status, 429, 'the owner waits out the lock like anyone (minutes at most)')
 })
