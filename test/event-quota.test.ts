@@ -19,6 +19,7 @@ t.test('one account makes at most EVENTS_PER_USER_PER_DAY events in 24 hours, ex
   t.equal((await create(bob.token, 'Bob 0')).status, 201, "another account's quota is its own")
   const refusedBadly = await gateway.call('POST', '/v1/events', { token: bob.token, body: { ...body('Bob bad'), sale: { opensAt: '2030-01-02T00:00:00Z', closesAt: '2030-01-01T00:00:00Z' } } })
   t.equal(refusedBadly.status, 400, 'a refused event')
+  t.match(refusedBadly.body.errors, [{ path: 'body/sale/closesAt' }], 'refused for its closing, as without a quota')
   const bobs = await gateway.db.selectFrom('events').select('id').where('created_by', '=', bob.userId).execute()
   t.equal(bobs.length, 1, 'is not made and does not count')
 

@@ -122,7 +122,7 @@ export class EventsRepository {
       if (isCheckViolation(error)) return 'closes-before-opens' as const
       throw error
     })
-    if (typeof id !== 'string') return id
+    if (id === 'closes-before-opens' || typeof id !== 'string') return id
     this.#known.add(id)
     return (await this.detail(id))!
   }
