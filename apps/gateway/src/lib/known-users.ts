@@ -15,6 +15,8 @@ export class KnownUsers {
   /** `userId|version` of the tokens known to be current. */
   readonly #known: ExpiringSet
   #pending = new Map<string, PromiseWithResolvers<number | undefined>>()
+  /** The last look-up's answers given: each look-up answers after the one before it. */
+  #answered: Promise<unknown> = Promise.resolve()
 
   constructor (db: Db, ttlMs = 60_000, max = 100_000) {
     this.#db = db
@@ -46,19 +48,27 @@ export class KnownUsers {
     return asked.promise
   }
 
-  async #lookUp (): Promise<void> {
+  /**
+   * One query for every user asked about in one event-loop turn. Queries run at once on the pool
+   * and may finish out of turn; their answers are given in turn, so requests pass the token check
+   * in the order they came, and take their places in their seats' lines in that order.
+   */
+  #lookUp (): void {
     const pending = this.#pending
     this.#pending = new Map()
-    try {
-      const rows = await this.#db.selectFrom('users').select(['id', 'token_version']).where('id', 'in', [...pending.keys()]).execute()
-      const versions = new Map(rows.map((r) => [r.id, r.token_version]))
-      for (const [id, asked] of pending) {
-        const version = versions.get(id)
-        if (version !== undefined) this.add(id, version)
-        asked.resolve(version)
+    const rows = this.#db.selectFrom('users').select(['id', 'token_version']).where('id', 'in', [...pending.keys()]).execute()
+    rows.catch(() => {}) // answered below, in turn
+    this.#answered = this.#answered.then(async () => {
+      try {
+        const versions = new Map((await rows).map((r) => [r.id, r.token_version]))
+        for (const [id, asked] of pending) {
+          const version = versions.get(id)
+          if (version !== undefined) this.add(id, version)
+          asked.resolve(version)
+        }
+      } catch (error) {
+        for (const asked of pending.values()) asked.reject(error)
       }
-    } catch (error) {
-      for (const asked of pending.values()) asked.reject(error)
-    }
+    })
   }
 }
