@@ -29,6 +29,8 @@ export type OnTicket = (ticket: Ticket, at: number) => void
  */
 export class StreamWatch {
   messages = 0
+  /** The ticket was admitted while watched: the line moved for it as far as it goes. */
+  admitted = false
   /** Milliseconds between consecutive position updates while the ticket waited with a position. */
   readonly gaps: number[] = []
   #lastUpdateAt: number | undefined
@@ -43,6 +45,7 @@ export class StreamWatch {
       const at = Date.now()
       const ticket = JSON.parse(message.data) as Ticket
       watch.messages++
+      if (ticket.status === 'admitted') watch.admitted = true
       if (ticket.status === 'waiting' && ticket.position !== undefined) {
         if (watch.#lastUpdateAt !== undefined) watch.gaps.push(at - watch.#lastUpdateAt)
         watch.#lastUpdateAt = at
