@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core'
 import t from 'tap'
 import { call, createEvent, poll, signup } from '../helpers/api.ts'
 import { startStack } from '../helpers/stack.ts'
-import { launchBrowser, localInput, SHOTS, signUpInPage, tokenOf } from './browser-kit.ts'
+import { launchBrowser, localInput, PASSWORD, SHOTS, signUpInPage, tokenOf } from './browser-kit.ts'
 
 /** The opening, this long after the form is filled: time to open the buyer's page and see it count. */
 const OPENS_IN_MS = 8000
@@ -216,6 +216,19 @@ t.test('the organiser closes the sale (through the API): the buyer is refused in
   await a.locator('#sale-state[data-status="closed"]').waitFor()
   t.equal(await text(a, '#sale-text'), 'The sale has closed', 'and the page says so')
   await organiser.locator('#org-sale-text', { hasText: 'Closed' }).waitFor()
+})
+
+t.test('a buyer logs out everywhere: this page and every other session of the account end', async (t) => {
+  const pageToken = await tokenOf(b)
+  const elsewhere = await call(stack.url, 'POST', '/v1/auth/login', { body: { email: emailB, password: PASSWORD } })
+  t.equal(elsewhere.status, 200, 'the buyer is signed in on another device too')
+  const works = async (token: string) => (await call(stack.url, 'GET', '/v1/bookings', { token })).status
+  t.same([await works(pageToken), await works(elsewhere.body.token)], [200, 200])
+  await b.getByRole('button', { name: 'Log out everywhere' }).click()
+  await b.locator('#auth-why', { hasText: 'Signed out on every device' }).waitFor()
+  t.ok(await b.locator('#who').isHidden(), 'the page shows nobody signed in')
+  t.same([await works(pageToken), await works(elsewhere.body.token)], [401, 401], "both sessions' tokens are refused")
+  await b.screenshot({ path: `${SHOTS}logged-out-everywhere.png` })
 })
 
 t.test('no uncaught error in any page', async (t) => {

@@ -212,6 +212,11 @@ export class ApiClient {
     return this.call<{ userId: string, token: string }>('POST', '/v1/auth/login', { email, password })
   }
 
+  /** Revokes every token of the signed-in user, this one included. */
+  signOutEverywhere () {
+    return this.call<undefined>('POST', '/v1/auth/sign-out-everywhere')
+  }
+
   /** The newest events; `mine`: only the caller's own (needs a token). */
   events (cursor?: string | null, options: { mine?: boolean } = {}) {
     return this.call<Page<EventSummary>>('GET', `/v1/events?limit=100${options.mine ? '&organiser=me' : ''}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)

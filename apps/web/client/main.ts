@@ -75,6 +75,19 @@ byId('logout').addEventListener('click', () => {
   showAuth('Signed out.')
 })
 
+// A phone left somewhere, a shared computer: every session of the account ends, this one too.
+byId('logout-everywhere').addEventListener('click', () => {
+  const message = byId('who-message')
+  say(message, 'Signing out everywhere…')
+  api.signOutEverywhere().then(() => {
+    say(message, '')
+    setSession(undefined)
+    showAuth('Signed out on every device: each must log in again.')
+  }, (error: unknown) => {
+    say(message, error instanceof ApiError ? describeProblem(error.problem) : (error as Error).message, 'error')
+  })
+})
+
 const page = location.pathname.replace(/\/+$/, '') === '/organiser' ? 'organiser' : 'buyer'
 byId(page).hidden = false
 for (const link of document.querySelectorAll<HTMLAnchorElement>('nav a[data-page]')) {
