@@ -7,6 +7,9 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { ProblemError } from '../lib/problem-error.ts'
 
+/** The routes that hash a password. */
+const HASHING_ROUTES = new Set(['/v1/auth/signup', '/v1/auth/login'])
+
 export interface LoadGuardsOptions {
   config: Config
   redis: RedisClient
@@ -40,7 +43,7 @@ async function loadGuards (app: FastifyInstance, { config, redis }: LoadGuardsOp
     // (each route counted on its own), set on the routes before the rate limit sees them.
     if (config.authRateLimitPerMinute > 0) {
       app.addHook('onRoute', (route) => {
-        if (!route.url.startsWith('/v1/auth/') || route.method !== 'POST' || route.url.endsWith('/sign-out-everywhere')) return
+        if (!HASHING_ROUTES.has(route.url)) return
         route.config = { ...route.config, rateLimit: { max: config.authRateLimitPerMinute, keyGenerator: (request) => `ip:${request.ip}` } }
       })
     }
