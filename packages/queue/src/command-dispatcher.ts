@@ -4,6 +4,7 @@ import { aloneJob, commandJob, commandJobId, PARTITION_QUEUE_OPTIONS } from './j
 import { type LineJob, PartitionLine } from './partition-line.ts'
 import { commandGroupKey, partitionOf, partitionQueueName } from './partitions.ts'
 import { createBlockingRedis, type RedisClient, type RedisTarget } from './redis.ts'
+import { UnsentCommands } from './unsent-commands.ts'
 
 export type DispatchOutcome =
   | { state: 'completed', result: CommandResult }
@@ -84,6 +85,7 @@ export class CommandDispatcher {
   /** Jobs waiting in Redis per partition, as last counted: other gateways' work counts too. */
   readonly #redisWaiting: number[]
   #sampler: NodeJS.Timeout | undefined
+  readonly #unsent: UnsentCommands
 
   constructor (options: CommandDispatcherOptions) {
     this.#options = options
@@ -99,6 +101,7 @@ export class CommandDispatcher {
         onSlotFreed: () => this.#schedule(p),
       }))
     }
+    this.#unsent = new UnsentCommands(this.#queues, options.redis)
   }
 
   /** Starts reading every partition's event stream; call before the first request. */
@@ -190,6 +193,19 @@ export class CommandDispatcher {
   }
 
   /**
+   * A command answered 202 whose job may not have reached Redis (its send failed on the wire):
+   * sent again, alone under its request id, as soon as Redis answers.
+   */
+  sendWhenBack (command: Command): void {
+    this.#unsent.add(command)
+  }
+
+  /** Commands waiting for Redis to be sent again, for metrics and tests. */
+  get unsent (): number {
+    return this.#unsent.size
+  }
+
+  /**
    * For a graceful stop: every command still in line leaves now, and nobody waits longer than
    * `ms` for an answer: a later one is told 202, with its record to poll.
    */
@@ -207,6 +223,7 @@ export class CommandDispatcher {
 
   async close (): Promise<void> {
     clearInterval(this.#sampler)
+    this.#unsent.close()
     for (const jobId of [...this.#waiters.keys()]) this.#settle(jobId, () => ({ state: 'pending' }))
     await Promise.all([...this.#events.map((e) => e.close()), ...this.#queues.map((q) => q.close())])
     for (const connection of this.#eventConnections) connection.disconnect()

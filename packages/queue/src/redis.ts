@@ -6,8 +6,14 @@ export type RedisClient = Redis | Cluster
 
 export type RedisTarget = Pick<Config, 'redisUrl' | 'redisClusterNodes'>
 
+/**
+ * Reconnect attempts 50 ms apart, growing to at most 500 ms (ioredis grows to 2 s): a Redis
+ * back from a restart is in use again within half a second, by every process.
+ */
+const retryStrategy = (times: number) => Math.min(times * 50, 500)
+
 function connect (target: RedisTarget, options: RedisOptions, clientOptions: { enableOfflineQueue?: boolean, enableAutoPipelining?: boolean } = {}): RedisClient {
-  if (!target.redisClusterNodes) return new Redis(target.redisUrl, { ...options, ...clientOptions })
+  if (!target.redisClusterNodes) return new Redis(target.redisUrl, { retryStrategy, ...options, ...clientOptions })
   const { lazyConnect, ...redisOptions } = options
   // Commands to different nodes are pipelined per node as they are made (lock sets span slots).
   return new Cluster(target.redisClusterNodes, { redisOptions, lazyConnect, enableAutoPipelining: true, ...clientOptions })

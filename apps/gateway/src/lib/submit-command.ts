@@ -91,6 +91,7 @@ export class CommandSubmitter {
             ran = await records.recordGaveUp(toRun)
           } catch {
             // Still pending: it will run once re-sent, so "nothing was changed" would be untrue.
+            dispatcher.sendWhenBack(toRun)
             return accepted(reply, toRun)
           }
           if (ran) return sendResult(reply, ran)
@@ -104,6 +105,7 @@ export class CommandSubmitter {
           throw new ProblemError('UNAVAILABLE', 'the command may or may not have been queued; retry it with an Idempotency-Key, or look at your bookings',
             {}, { 'retry-after': '2' })
         }
+        dispatcher.sendWhenBack(toRun)
         return accepted(reply, toRun)
       }
       // The answer may have been recorded while its event went by unseen (a reconnect), or

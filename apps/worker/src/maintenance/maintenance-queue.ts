@@ -46,6 +46,8 @@ export async function startMaintenance ({ redis, prefix, db, records, partitionQ
     if (requeued > 0) log.warn({ requeued, olderThanMs }, 'sent pending requests again')
     return requeued
   }
+  // A worker starting after an outage looks at once, not at the schedule's first tick.
+  requeue(LOST_AFTER_MS).catch((err: unknown) => log.warn({ err }, 'could not look for lost requests at start'))
   const worker = new Worker(QUEUE, async (job) => {
     if (job.name === 'requeue-lost-requests') return { requeued: await requeue(LOST_AFTER_MS) }
     const swept = await sweepExpiredHolds(db)
