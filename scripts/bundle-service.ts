@@ -9,7 +9,7 @@
 import { readFile, rename } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { build, type Plugin } from 'esbuild'
+import { build, type Plugin, stop } from 'esbuild'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -36,6 +36,8 @@ const externalPackages: Plugin = {
 }
 
 const bundles = new Map<string, Promise<string>>()
+/** Builds under way in this process: esbuild's one helper process serves them all. */
+let building = 0
 
 /**
  * Bundles the script at `script` (relative to the repository) and returns the bundle's path:
@@ -57,19 +59,26 @@ async function bundleOnce (script: string): Promise<string> {
   const source = join(ROOT, script)
   const outfile = join(dirname(source), '.build', `${basename(source, '.ts')}.mjs`)
   const temporary = `${outfile}.${process.pid}.tmp`
-  await build({
-    absWorkingDir: ROOT,
-    entryPoints: [script],
-    outfile: temporary,
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    // Readable stack traces: names kept, nothing minified; each module is headed by its path.
-    keepNames: true,
-    plugins: [externalPackages, sourceUrls],
-    logLevel: 'warning',
-  })
+  building++
+  try {
+    await build({
+      absWorkingDir: ROOT,
+      entryPoints: [script],
+      outfile: temporary,
+      bundle: true,
+      platform: 'node',
+      target: 'node24',
+      format: 'esm',
+      // Readable stack traces: names kept, nothing minified; each module is headed by its path.
+      keepNames: true,
+      plugins: [externalPackages, sourceUrls],
+      logLevel: 'warning',
+    })
+  } finally {
+    // esbuild's helper process otherwise lives as long as this one: beside every service for
+    // its whole life (scripts/start.ts), or a test process. A later build starts a new one.
+    if (--building === 0) await stop()
+  }
   await rename(temporary, outfile)
   return outfile
 }

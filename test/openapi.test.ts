@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import t, { type Test } from 'tap'
 import { type CallOptions, call as httpCall, poll, type Reply } from './helpers/api.ts'
+import { openSse, type SseMessage } from './helpers/sse-client.ts'
 import { startStack } from './helpers/stack.ts'
 import { startApp } from './harness/app.ts'
 
@@ -29,8 +30,14 @@ type Call = (method: string, path: string, options?: CallOptions) => Promise<Rep
 
 const DOC_ID = 'https://seatline.test/openapi.json'
 const ZERO = '00000000-0000-4000-8000-000000000000'
-// Prometheus text and an event stream: documented, but there is no JSON to give a schema for.
-const NOT_JSON = new Set(['GET /metrics', 'GET /v1/events/{eventId}/stream', 'GET /v1/queue/{ticketId}/stream'])
+// The Server-Sent Events routes, and the messages each sends (by `event:` name).
+const STREAMS: Record<string, string[]> = {
+  'GET /v1/events/{eventId}/stream': ['seats', 'sections', 'counts', 'reset'],
+  'GET /v1/queue/{ticketId}/stream': ['ticket'],
+}
+const EVENT_STREAM = 'text/event-stream'
+// Prometheus text and event streams: documented, but there is no JSON to give a schema for.
+const NOT_JSON = new Set(['GET /metrics', ...Object.keys(STREAMS)])
 
 const methodsOf = (route: RouteOptions) => [route.method].flat()
 const templateOf = (url: string) => url.replace(/:(\w+)/g, '{$1}')
@@ -96,6 +103,13 @@ function conforms (t: Test, label: string, method: string, template: string, rep
   })
 }
 
+/** Fails the test unless a stream's message is one its documented 200 describes. */
+function messageConforms (t: Test, template: string, message: SseMessage) {
+  const validate = ajv.compile({ $ref: DOC_ID + '#' + pointer('paths', template, 'get', 'responses', '200', 'content', EVENT_STREAM, 'schema') })
+  const parsed = { event: message.event, ...(message.id !== undefined && { id: message.id }), data: JSON.parse(message.data) }
+  t.ok(validate(parsed), `a ${message.event} message matches the documented ${EVENT_STREAM} schema`, { errors: ajv.errorsText(validate.errors), sent: parsed })
+}
+
 /** Calls a route by its template, checks the status it was expected to answer and the reply. */
 function checker (t: Test, call: Call) {
   return async (label: string, method: string, template: string, status: number,
@@ -132,6 +146,20 @@ t.test('the document is OpenAPI 3.1 and has every route the gateway serves', asy
     t.ok(ok.length > 0 || (operation.responses['204'] && !operation.responses['204'].content), `${entry}: a 2xx reply with a schema, or a 204 without a body`)
     t.ok(operation.responses['4XX']?.content?.['application/problem+json']?.schema, `${entry}: 4xx problem+json replies`)
     t.ok(operation.responses['5XX']?.content?.['application/problem+json']?.schema, `${entry}: 5xx problem+json replies`)
+  }
+})
+
+t.test('the event streams are documented as text/event-stream, naming each message', async (t) => {
+  for (const [entry, names] of Object.entries(STREAMS)) {
+    const [method, path] = entry.split(' ') as [string, string]
+    const ok: Json | undefined = operationOf(method, path)?.responses?.['200']
+    t.same(Object.keys(ok?.content ?? {}), [EVENT_STREAM], `${entry}: its 200 is ${EVENT_STREAM}`)
+    t.ok(ok?.description, `${entry}: and described`)
+    // A message is named by its `event`, a constant (swagger writes a one-value enum for it).
+    const messages: Json[] = ok?.content?.[EVENT_STREAM]?.schema?.oneOf ?? []
+    const named = messages.map((m) => m.properties?.event?.const ?? m.properties?.event?.enum?.[0])
+    t.same([...named].sort(), [...names].sort(), `${entry}: its schema names every message: ${names.join(', ')}`)
+    t.ok(messages.every((m) => m.required?.includes('data') && m.properties?.data?.type === 'object'), `${entry}: each with the schema of its data`)
   }
 })
 
@@ -226,6 +254,12 @@ t.test('what the worker answers matches the document', async (t) => {
   const { body: event } = await check('create an event', 'POST', '/v1/events', 201, { token, body: { name: 'Sale', seats: ['A1', 'A2', 'A3', 'A4'], sections: [{ name: 'Floor', capacity: 5 }] } })
   const eventId: string = event.id
   const sectionId: string = event.sections[0].id
+  // The live map, from an id this gateway never gave (a reset first), through the bookings below.
+  const streamed: SseMessage[] = []
+  const stream = await openSse(`${stack.url}/v1/events/${eventId}/stream`, (m) => streamed.push(m), { lastEventId: 'elsewhere.1' })
+  t.teardown(() => stream.close())
+  t.equal(stream.status, 200, 'the live map opens')
+  t.equal(stream.headers.get('content-type')?.split(';')[0], EVENT_STREAM, `as ${EVENT_STREAM}`)
 
   const { body: booking } = await check('book seats', 'POST', '/v1/events/{eventId}/bookings', 201, { token, params: { eventId }, body: { seatIds: ['A1'] } })
   await check('book a section', 'POST', '/v1/events/{eventId}/bookings', 201, { token, params: { eventId }, body: { sectionId, quantity: 2 } })
@@ -254,4 +288,9 @@ t.test('what the worker answers matches the document', async (t) => {
   const released = await call('DELETE', `/v1/holds/${spare.holdId}`, { token })
   t.equal(released.status, 204, 'a released hold answers 204')
   t.ok(operationOf('DELETE', '/v1/holds/{holdId}')?.responses?.['204'], 'the 204 of a release is documented')
+
+  const kinds = STREAMS['GET /v1/events/{eventId}/stream']!
+  await poll(async () => new Set(streamed.map((m) => m.event)), (seen) => kinds.every((k) => seen.has(k)), 10_000)
+  t.same([...new Set(streamed.map((m) => m.event))].sort(), [...kinds].sort(), 'the live map sent every kind of message')
+  for (const message of streamed) messageConforms(t, '/v1/events/{eventId}/stream', message)
 })

@@ -1,6 +1,6 @@
-import { EventParams, isUuid } from '@seatline/contracts'
+import { EventParams, isUuid, LiveMessageData } from '@seatline/contracts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { replies } from '../../lib/reply-schemas.ts'
+import { eventStreamReply, replies } from '../../lib/reply-schemas.ts'
 import { holdStreamSlot } from '../../lib/stream-slots.ts'
 import { eventNotFound } from './events.ts'
 
@@ -14,7 +14,9 @@ const eventStream: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/v1/events/:eventId/stream', {
     schema: {
       params: EventParams,
-      response: replies({}),
+      response: replies({
+        200: eventStreamReply('The event\'s seat changes as they commit, until the connection closes; comments (`:`) keep it open.', LiveMessageData, { ids: true }),
+      }),
       tags: ['events'],
       summary: 'Follow an event\'s seat map live',
       description: 'text/event-stream of `seats`, `sections`, `counts` and `reset` messages, each with an id to resume from ' +

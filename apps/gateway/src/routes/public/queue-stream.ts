@@ -1,7 +1,7 @@
-import { TicketParams } from '@seatline/contracts'
+import { Ticket, TicketParams } from '@seatline/contracts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ProblemError } from '../../lib/problem-error.ts'
-import { replies } from '../../lib/reply-schemas.ts'
+import { eventStreamReply, replies } from '../../lib/reply-schemas.ts'
 import { holdStreamSlot } from '../../lib/stream-slots.ts'
 
 /** Past this much unsent output a client is taken to have stopped reading. */
@@ -21,7 +21,9 @@ const queueStream: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/v1/queue/:ticketId/stream', {
     schema: {
       params: TicketParams,
-      response: replies({}),
+      response: replies({
+        200: eventStreamReply('The ticket whenever it changes, until a final status; comments (`:`) are heartbeats.', { ticket: Ticket }, { ids: false }),
+      }),
       tags: ['queue'],
       summary: 'Follow a queue ticket live',
       description: 'text/event-stream of `ticket` messages (the ticket, on every change; its position at most once a second) and heartbeats; ' +
