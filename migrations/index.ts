@@ -16,6 +16,7 @@ import * as m8 from './2026-12-07T09-waiting-room.ts'
 import * as m9 from './2026-12-07T10-pending-record-race.ts'
 import * as m10 from './2026-12-07T11-token-version.ts'
 import * as m11 from './2026-12-07T12-hold-cap.ts'
+import * as m12 from './2026-12-07T13-retention.ts'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-21T00-initial-schema': m0,
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07T10-pending-record-race': m9,
   '2026-12-07T11-token-version': m10,
   '2026-12-07T12-hold-cap': m11,
+  '2026-12-07T13-retention': m12,
 }

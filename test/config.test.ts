@@ -21,6 +21,7 @@ t.test('defaults make a development stack on this machine', async (t) => {
   t.same(loadConfig({ NODE_ENV: 'test', CORS_ORIGINS: 'https://a.example, http://localhost:5173' }).corsOrigins, ['https://a.example', 'http://localhost:5173'])
   t.same([config.loginFailuresPerAccount, config.loginFailuresPerAddress, config.loginLockMaxSeconds], [10, 100, 300], 'logins throttled by the 10th failure')
   t.same([config.authRateLimitPerMinute, config.passwordHashConcurrency, config.passwordHashMaxWaiting, config.eventsPerUserPerDay, config.holdSeatsPerUser, config.commandsInFlightPerUser], [120, 2, 100, 50, 20, 32])
+  t.same([config.retentionSeconds, config.retentionBatchSize], [86_400, 1_000], 'records and keys kept a day, deleted a thousand at a time')
 })
 
 t.test('a bad value is refused with a message naming the variable', async (t) => {
@@ -44,6 +45,9 @@ t.test('a bad value is refused with a message naming the variable', async (t) =>
     [{ LOGIN_FAILURES_PER_ACCOUNT: '21' }, /LOGIN_FAILURES_PER_ACCOUNT must be between 0 and 20/],
     [{ LOGIN_LOCK_MAX_SECONDS: '0' }, /LOGIN_LOCK_MAX_SECONDS must be between 1/],
     [{ PASSWORD_HASH_CONCURRENCY: '0' }, /PASSWORD_HASH_CONCURRENCY must be between 1 and 64/],
+    [{ RETENTION_SECONDS: '0' }, /RETENTION_SECONDS must be between 1/],
+    [{ RETENTION_SECONDS: '1d' }, /RETENTION_SECONDS must be a whole number/],
+    [{ RETENTION_BATCH_SIZE: '0' }, /RETENTION_BATCH_SIZE must be between 1 and 100000/],
     [{ CORS_ORIGINS: 'tickets.example' }, /CORS_ORIGINS must be \* or origins/],
     [{ CORS_ORIGINS: 'https://tickets.example/path' }, /CORS_ORIGINS must be \* or origins/],
     [{ NODE_ENV: 'production' }, /JWT_SECRET must be set/],

@@ -72,7 +72,7 @@ export async function createServices (config: Config): Promise<Services> {
   const epoch = watchRedisEpoch(redis, config.queuePrefix, () => {
     dispatcher.recover().catch(() => {}) // Redis away again: the record and the sweeper still hold
   })
-  const requests = new RequestRecords(db)
+  const requests = new RequestRecords(db, { retentionSeconds: config.retentionSeconds })
   const events = new EventsRepository(db, { eventsPerUserPerDay: config.eventsPerUserPerDay })
   const live = new LiveMaps({ source: events, writesPerSecond: config.liveMapWritesPerSecond })
   const seatChanges = await subscribeSeatChanges(config, config.queuePrefix, { onNotices: (n) => live.notice(n), onGap: () => live.gap() })

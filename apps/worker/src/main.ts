@@ -7,6 +7,7 @@ import closeWithGrace from 'close-with-grace'
 import { JobObserver } from './job-observer.ts'
 import { startAdmissionSteps } from './maintenance/admission-steps.ts'
 import { startMaintenance } from './maintenance/maintenance-queue.ts'
+import { countRetention } from './maintenance/retention-metrics.ts'
 import { runCommands } from './run-commands.ts'
 
 const config = loadConfigOrExit()
@@ -29,7 +30,7 @@ try {
 
 const redis = createBlockingRedis(config, 'seatline-worker')
 redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'))
-const records = new RequestRecords(db)
+const records = new RequestRecords(db, { retentionSeconds: config.retentionSeconds })
 // A seat lock lives as long as a job lock: a dead worker's seats come free as its job does.
 const locks = new ResourceLocks(redis, { prefix: config.queuePrefix, ttlMs: config.jobLockMs })
 // Live seat maps learn what a commit changed; a lost message is noticed by the gateways.
@@ -70,6 +71,8 @@ const maintenance = await startMaintenance({
   partitionQueues: partitions.queues,
   log,
   onSwept: async (seats) => announce(sweptNotices(seats)),
+  retention: { seconds: config.retentionSeconds, batchSize: config.retentionBatchSize },
+  onDeleted: countRetention(registry),
 })
 const admissions = await startAdmissionSteps({ redis, prefix: config.queuePrefix, db, room: new WaitingRoom(redis, config.queuePrefix), log })
 const epoch = watchRedisEpoch(redis, config.queuePrefix, () => {

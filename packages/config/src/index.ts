@@ -1,5 +1,6 @@
 export * from './load-config.ts'
 export * from './redact-url.ts'
+export * from './database-url.ts'
 export * from './unreachable.ts'
 export * from './infrastructure-faults.ts'
 export * from './logging.ts'

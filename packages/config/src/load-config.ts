@@ -1,3 +1,6 @@
+import { DatabaseUrlError, parseDatabaseUrl } from './database-url.ts'
+import { redactUrl } from './redact-url.ts'
+
 /**
  * Seatline's whole configuration, read from the environment once and validated in one place,
  * so a bad value stops a process at start with a message that names the variable.
@@ -83,6 +86,13 @@ export interface Config {
   streamsPerAddress: number
   /** Streams one gateway holds open in all, past which more get 503 OVERLOADED; 0 turns the cap off. */
   streamsMax: number
+  /**
+   * How long request records, idempotency keys and ended holds are kept: a key older than this
+   * is a new request (gateways), and the workers' maintenance deletes what is older.
+   */
+  retentionSeconds: number
+  /** Rows one retention delete removes, in its own short transaction. */
+  retentionBatchSize: number
 }
 
 export class ConfigError extends Error {
@@ -115,6 +125,19 @@ function url (env: Env, name: string, fallback: string, protocols: string[]): st
   }
   if (!protocols.includes(parsed.protocol)) {
     throw new ConfigError(`${name} must start with ${protocols.join(' or ')}//, got "${raw}"`)
+  }
+  return raw
+}
+
+/** DATABASE_URL: one host, or several with libpq's meaning (database-url.ts). */
+function databaseUrl (env: Env): string {
+  const raw = env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/seatline'
+  if (!/^postgres(ql)?:\/\//i.test(raw)) throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, got "${redactUrl(raw)}"`)
+  try {
+    parseDatabaseUrl(raw)
+  } catch (error) {
+    if (error instanceof DatabaseUrlError) throw new ConfigError(`DATABASE_URL ${error.message}`)
+    throw error
   }
   return raw
 }
@@ -188,7 +211,7 @@ export function loadConfig (env: Env = process.env): Config {
     nodeEnv,
     port,
     host,
-    databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/seatline', ['postgres:', 'postgresql:']),
+    databaseUrl: databaseUrl(env),
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     redisClusterNodes: clusterNodes(env),
     jwtSecret: jwtSecret || DEV_JWT_SECRET,
@@ -223,6 +246,8 @@ export function loadConfig (env: Env = process.env): Config {
     liveMapWritesPerSecond: integer(env, 'LIVE_MAP_WRITES_PER_SECOND', 5_000, 100, 10_000_000),
     streamsPerAddress: integer(env, 'STREAMS_PER_ADDRESS', 20, 0, 1_000_000),
     streamsMax: integer(env, 'STREAMS_MAX', 10_000, 0, 10_000_000),
+    retentionSeconds: integer(env, 'RETENTION_SECONDS', 86_400, 1, 10 * 366 * 86_400),
+    retentionBatchSize: integer(env, 'RETENTION_BATCH_SIZE', 1_000, 1, 100_000),
   }
 }
 

@@ -5,6 +5,8 @@ export function redactUrl (raw: string): string {
     if (parsed.password) parsed.password = '***'
     return parsed.toString()
   } catch {
-    return raw
+    // A Postgres URL listing several hosts is no WHATWG URL: the password runs from the first `:`
+    // of the user info to the authority's last `@`.
+    return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#:@]*:)[^/?#]*@/i, '$1***@')
   }
 }

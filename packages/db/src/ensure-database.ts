@@ -1,21 +1,16 @@
-import pg from 'pg'
+import { connectClient, databaseName } from './connect-client.ts'
 
 const DUPLICATE_DATABASE = '42P04'
 const UNIQUE_VIOLATION = '23505'
 
 /**
  * Creates the database named in `databaseUrl` if it is missing. Several processes may start at
- * once, so losing the race to create it is success, not an error.
+ * once, so losing the race to create it is success, not an error. With several hosts it is
+ * created on the primary, which the standbys copy.
  */
 export async function ensureDatabase (databaseUrl: string): Promise<void> {
-  const url = new URL(databaseUrl)
-  const name = decodeURIComponent(url.pathname.slice(1))
-  if (!/^[A-Za-z0-9_-]{1,63}$/.test(name)) {
-    throw new Error(`database name "${name}" must be 1..63 characters of [A-Za-z0-9_-]`)
-  }
-  url.pathname = '/postgres'
-  const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 5_000 })
-  await client.connect()
+  const name = databaseName(databaseUrl)
+  const client = await connectClient(databaseUrl, { database: 'postgres', connectionTimeoutMillis: 5_000 })
   try {
     const found = await client.query('select 1 from pg_database where datname = $1', [name])
     if (found.rowCount) return
@@ -31,12 +26,8 @@ export async function ensureDatabase (databaseUrl: string): Promise<void> {
 
 /** Drops a database; for tests and benchmarks that make their own. */
 export async function dropDatabase (databaseUrl: string): Promise<void> {
-  const url = new URL(databaseUrl)
-  const name = decodeURIComponent(url.pathname.slice(1))
-  if (!/^[A-Za-z0-9_-]{1,63}$/.test(name)) throw new Error(`bad database name "${name}"`)
-  url.pathname = '/postgres'
-  const client = new pg.Client({ connectionString: url.toString() })
-  await client.connect()
+  const name = databaseName(databaseUrl)
+  const client = await connectClient(databaseUrl, { database: 'postgres' })
   try {
     await client.query(`drop database if exists "${name}" with (force)`)
   } finally {

@@ -1,5 +1,7 @@
 export * from './schema.ts'
 export * from './connect.ts'
+export * from './connect-client.ts'
+export * from './host-selection.ts'
 export * from './ensure-database.ts'
 export * from './migrate.ts'
 export * from './prepare-database.ts'

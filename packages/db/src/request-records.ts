@@ -30,6 +30,11 @@ export class RecordedTwiceError extends Error {
 
 const GAVE_UP: CommandResult = { ok: false, code: 'UNAVAILABLE', detail: 'the command could not be processed; nothing was changed, try again' }
 
+export interface RequestRecordsOptions {
+  /** How long an idempotency key is honoured (RETENTION_SECONDS); an older one is a new request. */
+  retentionSeconds?: number
+}
+
 /**
  * The durable record of accepted commands, and its one owner. The gateway writes a pending row
  * only when it must answer before the result exists (a 202, an idempotency key); the run then
@@ -40,15 +45,18 @@ const GAVE_UP: CommandResult = { ok: false, code: 'UNAVAILABLE', detail: 'the co
  */
 export class RequestRecords {
   readonly #db: Db
+  readonly #retentionSeconds: number
 
-  constructor (db: Db) {
+  constructor (db: Db, { retentionSeconds = 86_400 }: RequestRecordsOptions = {}) {
     this.#db = db
+    this.#retentionSeconds = retentionSeconds
   }
 
   /**
-   * Accepts a new command, or, when its idempotency key was used in the last 24 hours, finds
+   * Accepts a new command, or, when its idempotency key was used within the retention, finds
    * the first request under that key instead. Concurrent duplicates queue on the key's row, so
-   * exactly one of them is new.
+   * exactly one of them is new. An older key is let go here, whether or not the workers'
+   * retention has deleted it yet, so that expiry does not wait for their next tick.
    */
   async accept (command: Command, claim: IdempotencyClaim | undefined, recordNow: boolean): Promise<Acceptance> {
     if (!claim) {
@@ -58,7 +66,7 @@ export class RequestRecords {
     return this.#db.transaction().execute(async (trx) => {
       await trx.deleteFrom('idempotency_keys')
         .where('user_id', '=', command.userId).where('key', '=', claim.key)
-        .where('created_at', '<', sql<Date>`now() - interval '24 hours'`)
+        .where('created_at', '<', sql<Date>`now() - make_interval(secs => ${this.#retentionSeconds})`)
         .execute()
       const claimed = await trx.insertInto('idempotency_keys')
         .values({ user_id: command.userId, key: claim.key, fingerprint: claim.fingerprint, request_id: command.requestId })

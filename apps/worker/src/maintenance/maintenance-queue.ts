@@ -2,6 +2,7 @@ import type { Db, RequestRecords } from '@seatline/db'
 import type { RedisClient } from '@seatline/queue'
 import { Queue, Worker } from 'bullmq'
 import type { Logger } from 'pino'
+import { deleteExpiredRecords, type Deleted, retentionEveryMs, type RetentionSettings } from './delete-expired-records.ts'
 import { requeueLostRequests } from './requeue-lost-requests.ts'
 import { sweepExpiredHolds, type SweptSeat } from './sweep-expired-holds.ts'
 
@@ -19,6 +20,10 @@ export interface MaintenanceOptions {
   log: Logger
   /** Told the seats each sweep tidied, once committed. */
   onSwept? (seats: SweptSeat[]): Promise<void>
+  /** What is older goes (RETENTION_SECONDS, RETENTION_BATCH_SIZE). */
+  retention: RetentionSettings
+  /** Told what each retention tick deleted. */
+  onDeleted? (deleted: Deleted): void
 }
 
 export interface Maintenance {
@@ -31,7 +36,7 @@ export interface Maintenance {
  * Background upkeep as BullMQ job schedulers rather than timers: however many worker processes
  * run, each tick runs once, on one of them, and survives any one process stopping.
  */
-export async function startMaintenance ({ redis, prefix, db, records, partitionQueues, log, onSwept }: MaintenanceOptions): Promise<Maintenance> {
+export async function startMaintenance ({ redis, prefix, db, records, partitionQueues, log, onSwept, retention, onDeleted }: MaintenanceOptions): Promise<Maintenance> {
   const queue = new Queue(QUEUE, { connection: redis, prefix })
   const schedule = async () => {
     await queue.setGlobalConcurrency(1)
@@ -39,6 +44,7 @@ export async function startMaintenance ({ redis, prefix, db, records, partitionQ
     const opts = { removeOnComplete: true, removeOnFail: { count: 50 } }
     await queue.upsertJobScheduler('sweep-expired-holds', { every: EVERY_MS }, { name: 'sweep-expired-holds', opts })
     await queue.upsertJobScheduler('requeue-lost-requests', { every: EVERY_MS }, { name: 'requeue-lost-requests', opts })
+    await queue.upsertJobScheduler('delete-expired-records', { every: retentionEveryMs(retention.seconds) }, { name: 'delete-expired-records', opts })
   }
   await schedule()
   const requeue = async (olderThanMs: number) => {
@@ -50,6 +56,12 @@ export async function startMaintenance ({ redis, prefix, db, records, partitionQ
   requeue(LOST_AFTER_MS).catch((err: unknown) => log.warn({ err }, 'could not look for lost requests at start'))
   const worker = new Worker(QUEUE, async (job) => {
     if (job.name === 'requeue-lost-requests') return { requeued: await requeue(LOST_AFTER_MS) }
+    if (job.name === 'delete-expired-records') {
+      const deleted = await deleteExpiredRecords(db, retention)
+      onDeleted?.(deleted)
+      if (deleted.requests + deleted.holds > 0) log.info(deleted, 'deleted expired records')
+      return deleted
+    }
     const swept = await sweepExpiredHolds(db)
     if (swept.length > 0) {
       log.info({ swept: swept.length }, 'tidied expired holds')
