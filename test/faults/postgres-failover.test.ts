@@ -164,6 +164,7 @@ t.test('the primary crashes under booking load; the standby is promoted', async 
   t.equal(during.body?.code, 'UNAVAILABLE', 'UNAVAILABLE')
   t.ok(during.headers.get('retry-after'), 'with Retry-After')
   t.match(stack.output(), /no PostgreSQL host took a read-write session/, 'the gateway logged the failed host selection (the standby was tried and was read-only)')
+  t.match(stack.output(), /database connections now go to another host/, 'the processes logged their move to the new primary')
   t.ok(await sessionsOn(pair.standby) > 0, 'after the promotion the stack\'s sessions are on the former standby')
 
   const dead = processes.filter((p) => !p.alive)

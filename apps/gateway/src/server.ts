@@ -21,7 +21,9 @@ try {
   exitOnStartupFailure(error)
 }
 
-const services = await createServices(config)
+const services = await createServices(config, {
+  onDatabaseHostChange: (host, from) => app.log.warn({ host, from }, 'database connections now go to another host'),
+})
 const app = await buildApp({ config, services })
 // On the way down, requests in flight get their answer or, within 2 s, a 202 to poll, and
 // every reply closes its connection: a kept-alive socket would hold the server open.

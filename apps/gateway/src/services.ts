@@ -50,8 +50,13 @@ export interface Services {
   close (): Promise<void>
 }
 
-export async function createServices (config: Config): Promise<Services> {
-  const db = createDb(config.databaseUrl, { max: 20, applicationName: 'seatline-gateway' })
+export interface ServicesOptions {
+  /** Told when database connections start going to another host (a failover). */
+  onDatabaseHostChange? (host: string, from: string): void
+}
+
+export async function createServices (config: Config, options: ServicesOptions = {}): Promise<Services> {
+  const db = createDb(config.databaseUrl, { max: 20, applicationName: 'seatline-gateway', onHostChange: options.onDatabaseHostChange })
   const redis = createFailFastRedis(config, 'seatline-gateway', { lazyConnect: true })
   redis.on('error', () => {})
   await redis.connect()

@@ -18,7 +18,11 @@ const log = createLogger(config, 'worker')
 // its locks before its client, so a client holder never waits on a lock. scale bench: 64
 // partitions went from 331 to 445 bookings/s.
 const WORKER_POOL_MAX = Math.min(config.queuePartitions, 8) + 2
-const db = createDb(config.databaseUrl, { max: WORKER_POOL_MAX, applicationName: 'seatline-worker' })
+const db = createDb(config.databaseUrl, {
+  max: WORKER_POOL_MAX,
+  applicationName: 'seatline-worker',
+  onHostChange: (host, from) => log.warn({ host, from }, 'database connections now go to another host'),
+})
 
 try {
   await assertRedisReachable(config)

@@ -10,6 +10,8 @@ export interface ConnectOptions {
   /** Pool size; a worker needs few, a gateway serving reads more. */
   max?: number
   applicationName?: string
+  /** Told when connections start going to another host (a failover): for the log. */
+  onHostChange? (host: string, from: string): void
 }
 
 export interface PoolStats {
@@ -57,7 +59,7 @@ export function createDb (databaseUrl: string, options: ConnectOptions = {}): Db
     pool = new pg.Pool({ ...config, connectionString: hosts[0]!.url })
     quiet(pool)
   } else {
-    pool = new FailoverPool(hosts, targetSessionAttrs, config, quiet)
+    pool = new FailoverPool(hosts, targetSessionAttrs, config, quiet, options.onHostChange)
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   pools.set(db, pool)

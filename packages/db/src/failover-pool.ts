@@ -20,11 +20,13 @@ export class FailoverPool {
   readonly #attrs: TargetSessionAttrs
   readonly #pools: pg.Pool[]
   #current = 0
+  readonly #onHostChange: (host: string, from: string) => void
 
   /** `onPool` sees each host's pool once, as it is made: for error listeners. */
-  constructor (hosts: DatabaseHost[], attrs: TargetSessionAttrs, config: pg.PoolConfig, onPool: (pool: pg.Pool) => void = () => {}) {
+  constructor (hosts: DatabaseHost[], attrs: TargetSessionAttrs, config: pg.PoolConfig, onPool: (pool: pg.Pool) => void = () => {}, onHostChange: (host: string, from: string) => void = () => {}) {
     this.#hosts = hosts
     this.#attrs = attrs
+    this.#onHostChange = onHostChange
     this.#pools = hosts.map((host) => {
       // Checked once per new connection, before the pool hands it out: a server cannot turn from
       // primary into standby without dropping its connections, so an open one stays good.
@@ -59,7 +61,11 @@ export class FailoverPool {
     for (const i of order) {
       try {
         const client = await this.#pools[i]!.connect()
-        this.#current = i
+        if (i !== this.#current) {
+          const from = this.currentHost
+          this.#current = i
+          this.#onHostChange(this.currentHost, from)
+        }
         return client
       } catch (error) {
         const message = (error as Error | undefined)?.message
