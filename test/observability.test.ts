@@ -106,7 +106,10 @@ t.test('one request id finds the request in the gateway\'s log and the job in th
   t.match(gatewayLine, { reqId, msg: 'request', method: 'POST', statusCode: 201, userId: buyer.userId }, 'one access line on the gateway')
   t.equal(lines.filter((l) => l.service === 'gateway' && l.msg === 'request').length, 1, 'only one line per request')
   t.match(workerLine, { msg: 'job done', outcomes: ['booking'] }, 'the worker\'s line for the job that booked it')
-  t.ok(workerLine?.reqIds.includes(reqId) && workerLine?.requestIds.includes(res.body.requestId ?? workerLine.requestIds[0]), 'names the request id')
+  t.ok(workerLine?.reqIds.includes(reqId), 'the worker\'s line names the caller\'s request id')
+  // A booking's id is the id of the command that made it (migration 08, lean booking).
+  t.match(res.body.bookingId, /^[0-9a-f-]{36}$/, 'the 201 names its booking')
+  t.ok(workerLine?.requestIds.includes(res.body.bookingId), `and the command's request id, which is the booking's (${res.body.bookingId})`)
 
   const output = stack.output()
   t.notOk(output.includes(buyer.token), 'no token in any log')

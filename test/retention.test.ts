@@ -131,6 +131,17 @@ t.test('old records, keys and holds go in batches; young and pending ones stay; 
   t.equal(await deletedMetric('requests'), OLD + 2, 'seatline_retention_deleted_total{table="requests"}')
   t.equal(await deletedMetric('idempotency_keys'), OLD + 1, 'seatline_retention_deleted_total{table="idempotency_keys"}')
   t.equal(await deletedMetric('holds'), 1, 'seatline_retention_deleted_total{table="holds"}')
+  // Dead rows must not pile up: autovacuum takes them where it runs; where it is off, the tick does.
+  const { rows: [setting] } = await sql<{ autovacuum: string }>`show autovacuum`.execute(db)
+  const vacuumed = seen.filter((tick) => (tick as Tick & { vacuumed?: boolean }).vacuumed)
+  if (setting!.autovacuum === 'off') {
+    t.equal(vacuumed.length, seen.length, 'autovacuum is off: every tick that deleted vacuumed its tables')
+    const { rows: stats } = await sql<{ relname: string, vacuumed: boolean }>`
+      select relname, last_vacuum is not null as vacuumed from pg_stat_user_tables where relname in ('requests', 'idempotency_keys', 'holds') order by relname`.execute(db)
+    t.same(stats, [{ relname: 'holds', vacuumed: true }, { relname: 'idempotency_keys', vacuumed: true }, { relname: 'requests', vacuumed: true }], 'and Postgres says so')
+  } else {
+    t.equal(vacuumed.length, 0, 'autovacuum runs: the ticks leave the dead rows to it')
+  }
 
   const bulkKeys = await db.selectFrom('idempotency_keys').select('key').where('user_id', '=', ada.userId).where('key', 'like', 'bulk-%').execute()
   t.same(bulkKeys, [], 'the old keys went with their records')

@@ -61,6 +61,8 @@ interface Fault {
   startAt: number
   endAt: number
   notes: string[]
+  /** What shows the fault really happened: every pass condition below also holds if nothing was cut. */
+  happened: Array<[ok: boolean, what: string]>
 }
 
 /**
@@ -99,7 +101,7 @@ async function underLoad (t: Test, name: string, fault: (now: () => number, prox
 
   await sleep(2_000)
   const rateBefore = rate(keyed, now() - 2_000, now()) + rate(plain, now() - 2_000, now())
-  const { startAt, endAt, notes } = await fault(now, proxy, stack)
+  const { startAt, endAt, notes, happened } = await fault(now, proxy, stack)
   const readyAt = await waitReady(stack.url, 15_000, now)
   await sleep(5_000)
   for (const load of loads) load.stop()
@@ -116,6 +118,7 @@ async function underLoad (t: Test, name: string, fault: (now: () => number, prox
   t.comment(`${name}: bookings flowing again ${resumeMs === undefined ? 'never' : `${resumeMs} ms after postgres was whole`} (first 201 of a request sent after it); /ready 200 again ${readyAt === undefined ? 'never' : `${readyAt - endAt} ms`} after`)
   t.comment(`${name}: answers to requests sent during the fault [${startAt}, ${endAt}) ms: ${all(startAt, endAt)} (keyed ${window(keyed)}, plain ${window(plain)})`)
   t.comment(`${name}: answers overall (${answers.length}): ${all()} (keyed ${formatCounts(keyed.statuses())}, plain ${formatCounts(plain.statuses())})`)
+  for (const [ok, what] of happened) t.ok(ok, `the fault was real: ${what}`)
 
   const dead = processes.filter((p) => !p.alive)
   if (dead.length > 0) {
@@ -171,18 +174,26 @@ t.test('(a) every backend terminated three times, and the proxy drops every conn
   const admin = new pg.Client({ connectionString: stack.databaseUrl })
   admin.on('error', () => {})
   await admin.connect()
-  const terminated: number[] = []
+  const rounds: Array<{ all: number, gateway: number, worker: number }> = []
+  let dropped = 0
   const startAt = now()
   try {
     for (let i = 0; i < 3; i++) {
       if (i > 0) await sleep(1_000)
-      const { rows } = await admin.query<{ n: string }>(`select count(*) filter (where pg_terminate_backend(pid)) as n from pg_stat_activity
-                                                          where datname = current_database() and pid <> pg_backend_pid()`)
-      terminated.push(Number(rows[0]!.n))
+      // Terminated first, counted after (a CTE runs its volatile calls for every row): the
+      // stack's own backends are told apart from the test's by their application_name.
+      const { rows } = await admin.query<{ n: string, gateway: string, worker: string }>(`
+        with cut as (select application_name, pg_terminate_backend(pid) as ok from pg_stat_activity
+                      where datname = current_database() and pid <> pg_backend_pid())
+        select count(*) filter (where ok) as n,
+               count(*) filter (where ok and application_name = 'seatline-gateway') as gateway,
+               count(*) filter (where ok and application_name = 'seatline-worker') as worker
+          from cut`)
+      rounds.push({ all: Number(rows[0]!.n), gateway: Number(rows[0]!.gateway), worker: Number(rows[0]!.worker) })
       // Between the first two: the network drops every connection as well.
       if (i === 0) {
         await sleep(500)
-        terminated.push(proxy.openConnections)
+        dropped = proxy.openConnections
         proxy.terminateAll()
       }
     }
@@ -190,16 +201,46 @@ t.test('(a) every backend terminated three times, and the proxy drops every conn
     await admin.end()
   }
   const endAt = now()
-  return { startAt, endAt, notes: [`backends terminated at ${startAt} ms and twice more a second apart: ${terminated[0]}, ${terminated[2]}, ${terminated[3]}; proxy connections dropped in between: ${terminated[1]}`] }
+  const sum = (role: 'gateway' | 'worker') => rounds.reduce((n, r) => n + r[role], 0)
+  return {
+    startAt,
+    endAt,
+    notes: [`backends terminated at ${startAt} ms and twice more a second apart: ${rounds.map((r) => `${r.all} (gateway ${r.gateway}, workers ${r.worker})`).join(', ')}; proxy connections dropped in between: ${dropped}`],
+    // Under load both pools hold connections: a run that terminated none of them tested nothing.
+    happened: [
+      [sum('gateway') > 0, `the gateway's backends were terminated (${sum('gateway')} over the three rounds)`],
+      [sum('worker') > 0, `the workers' backends were terminated (${sum('worker')} over the three rounds)`],
+    ],
+  }
 }))
 
 t.test('(b) postgres unreachable for 3 s', (t) => blipUnderLoad(t, 'postgres-blips (b) cut', async (now, proxy, stack) => {
   const startAt = now()
+  const dropped = proxy.openConnections
   await proxy.cut()
-  await sleep(1_500)
-  const ready = await fetch(`${stack.url}/ready`).catch(() => ({ status: 'no answer' }))
-  await sleep(1_500)
+  // /ready asked all through the cut (answers that come back before the restore): it runs a
+  // query, so it must say 503 while Postgres is away. The cut lasts 3 s whatever /ready takes.
+  const ready: Array<number | string> = []
+  const state = { restored: false }
+  const asking = (async () => {
+    while (!state.restored) {
+      const status = (await fetch(`${stack.url}/ready`).catch(() => ({ status: 'no answer' }))).status
+      if (!state.restored) ready.push(status)
+      await sleep(200)
+    }
+  })()
+  await sleep(3_000)
   await proxy.restore()
+  state.restored = true
   const endAt = now()
-  return { startAt, endAt, notes: [`postgres cut off for ${endAt - startAt} ms (from ${startAt} ms); /ready ${ready.status} during`] }
+  await asking
+  return {
+    startAt,
+    endAt,
+    notes: [`postgres cut off for ${endAt - startAt} ms (from ${startAt} ms), ${dropped} proxied connections dropped; /ready during: ${formatCounts(countStatuses(ready))}`],
+    happened: [
+      [dropped > 0, `the stack's connections went through the proxy and were dropped (${dropped})`],
+      [ready.includes(503), `/ready said 503 during the cut (${formatCounts(countStatuses(ready))})`],
+    ],
+  }
 }))

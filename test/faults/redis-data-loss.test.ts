@@ -4,10 +4,12 @@
  * are gone; Postgres still holds every request. The processes notice (redis-epoch), gateways
  * send again what they wait for, workers restore the settings and send every pending request.
  */
+import { Redis } from 'ioredis'
 import pg from 'pg'
 import t, { type Test } from 'tap'
 import { partitionOf } from '@seatline/queue'
 import { startPrivateRedis } from '../harness/private-redis.ts'
+import { startTcpProxy } from '../harness/tcp-proxy.ts'
 import { type Answer, type SteadyLoad, steadyLoad } from '../harness/steady-load.ts'
 import { call, createEvent, type Reply, seatIds, signupMany } from '../helpers/api.ts'
 import { startStack } from '../helpers/stack.ts'
@@ -22,7 +24,11 @@ const CONCURRENCY_BOUND_MS = 10_000
 
 const redis = await startPrivateRedis({ appendonly: false })
 t.teardown(() => redis.stop())
-const stack = await startStack({ workers: 2, redisUrl: redis.url })
+// The stack reaches Redis through a proxy, so that (a) can keep it away from the restarted,
+// empty server until the test has looked at what the restart lost.
+const proxy = await startTcpProxy(redis.url)
+t.teardown(() => proxy.close())
+const stack = await startStack({ workers: 2, redisUrl: proxy.urlFor(redis.url) })
 t.teardown(() => stack.stop({ graceMs: 5_000 }))
 const processes = [...stack.gateways, ...stack.workers]
 const partitions = Number(stack.env.QUEUE_PARTITIONS ?? 4)
@@ -48,13 +54,26 @@ async function jobsInRedis (): Promise<{ waiting: number, active: number }> {
   return { waiting, active }
 }
 
+const metaKey = (p: number) => `${stack.prefix}:{booking-${p}}:meta`
+
+/** Every partition queue's global concurrency (BullMQ keeps it in the queue's meta hash). */
+function concurrencyNow (): Promise<unknown[]> {
+  return Promise.all(Array.from({ length: partitions }, (_, p) => redis.command('hget', metaKey(p), 'concurrency')))
+}
+
+/** The setting just before and just after the loss, before any Seatline process could put it back. */
+interface Loss {
+  before: unknown[]
+  after: unknown[]
+}
+
 /** Resolves with the ms (from `since`) when every partition queue has global concurrency 1 again. */
 async function concurrencyRestored (now: () => number, since: number): Promise<{ ms?: number, first: unknown[] }> {
   let first: unknown[] | undefined
   const deadline = Date.now() + CONCURRENCY_BOUND_MS
   while (Date.now() < deadline) {
     const values = await Promise.all(Array.from({ length: partitions }, (_, p) =>
-      redis.command('hget', `${stack.prefix}:{booking-${p}}:meta`, 'concurrency').catch(() => 'unreachable')))
+      redis.command('hget', metaKey(p), 'concurrency').catch(() => 'unreachable')))
     first ??= values
     if (values.every((v) => v === '1')) return { ms: now() - since, first }
     await sleep(50)
@@ -67,7 +86,7 @@ async function concurrencyRestored (now: () => number, since: number): Promise<{
  * held up by a seat row the test locks in Postgres, so commands pile up in Redis; `lose` then
  * takes Redis's data, and the row locks go 1.5 s after Redis is back.
  */
-async function lossUnderLoad (t: Test, name: string, lose: () => Promise<void>) {
+async function lossUnderLoad (t: Test, name: string, lose: () => Promise<Loss>) {
   const plainSeats = seatIds('P', 3_000)
   const keyedSeats = seatIds('K', 2_000)
   const asyncSeats = seatIds('S', 3_000)
@@ -118,7 +137,7 @@ async function lossUnderLoad (t: Test, name: string, lose: () => Promise<void>) 
   // The respond-async requests Redis is about to lose: polled from now on, as their clients would.
   const caught = asynchronous.answers.filter((a) => a.status === 202)
   const lostAt = now()
-  await lose()
+  const loss = await lose()
   const backAt = now()
   const restored = concurrencyRestored(now, backAt)
   const caughtEnds = pollAll(stack.url, caught.map((a) => ({ requestId: a.body.requestId, token: tokenFor(a.seatId) })), SETTLE_BOUND_MS, now)
@@ -173,7 +192,7 @@ async function lossUnderLoad (t: Test, name: string, lose: () => Promise<void>) 
   const bySort = (l: SteadyLoad, from = 0, to = Infinity) => formatCounts(l.statuses(from, to))
 
   t.comment(`${name}: load at the fault: 10 requests in flight (3 plain, 2 keyed, 1 async at a time, and the 4 holding up the partitions), ${rateBefore} answers/s over the 2 s before; ${partitions} partitions held up for 1.5 s; in Redis ${backlog.waiting} jobs waiting and ${backlog.active} running, ${pendingBefore} requests pending in Postgres`)
-  t.comment(`${name}: redis back ${backAt - lostAt} ms after the loss; global concurrency 1 on every partition again ${concurrency.ms ?? 'never'} ms after (first seen: ${JSON.stringify(concurrency.first)}); row locks released at +${releasedAt - backAt} ms`)
+  t.comment(`${name}: redis back ${backAt - lostAt} ms after the loss; global concurrency ${JSON.stringify(loss.before)} before it, ${JSON.stringify(loss.after)} right after it, 1 on every partition again ${concurrency.ms ?? 'never'} ms after (first seen: ${JSON.stringify(concurrency.first)}); row locks released at +${releasedAt - backAt} ms`)
   t.comment(`${name}: bookings flowing again ${resumed ? `${resumed.answeredAt - backAt} ms after redis was back, ${resumed.answeredAt - releasedAt} ms after the partitions were let go` : 'never'} (first 201 of a request sent after redis was back)`)
   t.comment(`${name}: every client caught by the loss had a final answer ${settledMs} ms after redis was back, ${settledMs - (releasedAt - backAt)} ms after the partitions were let go (bound ${SETTLE_BOUND_MS} ms; the ${caught.length} async requests accepted before the loss polled from then on); all ${toPoll.length} 202s polled to ${formatCounts(endCounts)}`)
   t.comment(`${name}: answers to requests sent from the loss until 1.5 s after redis was back [${lostAt}, ${backAt + 1_500}) ms: ${statuses(lostAt, backAt + 1_500)} (plain ${bySort(plain, lostAt, backAt + 1_500)}, keyed ${bySort(keyed, lostAt, backAt + 1_500)}, async ${bySort(asynchronous, lostAt, backAt + 1_500)}); the 4 running at the loss: ${formatCounts(countStatuses(blockerReplies.map((r) => r.status)))}, answered ${blockerEnds.map((b) => b.at - backAt).join(', ')} ms after redis was back`)
@@ -182,6 +201,8 @@ async function lossUnderLoad (t: Test, name: string, lose: () => Promise<void>) 
   t.comment(`${name}: audit: lost = ${audit.lost.length}, doubled = ${audit.doubled.length}, booked but never told = ${audit.untold.length}, still pending = ${audit.pending}`)
 
   t.ok(backlog.waiting + backlog.active > 0, 'commands were queued and running in Redis when it lost them')
+  t.same(loss.before, loss.before.map(() => '1'), 'every partition queue had global concurrency 1 before the loss')
+  t.same(loss.after, loss.after.map(() => null), 'the loss was real: the setting was gone from every partition queue before any process could put it back')
   const bad = badAnswers(answers, [201, 202, 503])
   t.equal(bad.length, 0, `only 201, 202 or 503 UNAVAILABLE with Retry-After; never a 500${bad.length ? `\n${sample(bad)}` : ''}`)
   t.ok(asynchronous.answers.some((a) => a.status === 202 && a.sentAt < lostAt), 'respond-async requests were accepted before the loss')
@@ -204,9 +225,31 @@ async function lossUnderLoad (t: Test, name: string, lose: () => Promise<void>) 
 }
 
 t.test('(a) redis without persistence crashes and comes back empty', (t) => lossUnderLoad(t, 'redis-data-loss (a) restart empty', async () => {
+  const before = await concurrencyNow()
+  // The stack is cut off with the crash (its connections drop as a crash drops them) and let
+  // back in once the test has read the new server: nothing can have restored the setting yet.
+  await proxy.cut()
   await redis.kill()
   await sleep(2_000)
   await redis.start()
+  const after = await concurrencyNow()
+  await proxy.restore()
+  return { before, after }
 }))
 
-t.test('(b) FLUSHALL on a live redis', (t) => lossUnderLoad(t, 'redis-data-loss (b) flushall', () => redis.flushall()))
+t.test('(b) FLUSHALL on a live redis', (t) => lossUnderLoad(t, 'redis-data-loss (b) flushall', async () => {
+  // Read, flush and read again in one transaction: no process's restore can come in between.
+  const client = new Redis(redis.url, { maxRetriesPerRequest: 1 })
+  client.on('error', () => {})
+  try {
+    const tx = client.multi()
+    for (let p = 0; p < partitions; p++) tx.hget(metaKey(p), 'concurrency')
+    tx.flushall()
+    for (let p = 0; p < partitions; p++) tx.hget(metaKey(p), 'concurrency')
+    const replies = await tx.exec()
+    const values = (replies ?? []).map(([error, value]) => error ?? value)
+    return { before: values.slice(0, partitions), after: values.slice(partitions + 1) }
+  } finally {
+    client.disconnect()
+  }
+}))
