@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { deleteExpiredRecords, type Deleted, retentionEveryMs, type RetentionSettings } from './delete-expired-records.ts'
 import { requeueLostRequests } from './requeue-lost-requests.ts'
 import { sweepExpiredHolds, type SweptSeat } from './sweep-expired-holds.ts'
+import { vacuumDeletedIfNeeded } from './vacuum-deleted.ts'
 
 const QUEUE = '{maintenance}'
 const EVERY_MS = 5_000
@@ -59,7 +60,10 @@ export async function startMaintenance ({ redis, prefix, db, records, partitionQ
     if (job.name === 'delete-expired-records') {
       const deleted = await deleteExpiredRecords(db, retention)
       onDeleted?.(deleted)
-      if (deleted.requests + deleted.holds > 0) log.info(deleted, 'deleted expired records')
+      if (deleted.requests + deleted.holds > 0) {
+        const vacuumed = await vacuumDeletedIfNeeded(db)
+        log.info({ ...deleted, vacuumed }, 'deleted expired records')
+      }
       return deleted
     }
     const swept = await sweepExpiredHolds(db)
