@@ -4,11 +4,12 @@
  */
 import { execFileSync } from 'node:child_process'
 import os from 'node:os'
-import { parseCli, SCENARIOS, type BenchOptions } from './lib/cli.ts'
+import { NAMED_ONLY, parseCli, SCENARIOS, type BenchOptions } from './lib/cli.ts'
 import { mergeRuns } from './lib/merge-runs.ts'
 import { computeRatios, computeWaitingRoomRatios, SALE_WINDOW_LABEL } from './lib/ratios.ts'
 import { renderTable } from './lib/render-table.ts'
 import type { BenchRun, ScenarioResult } from './lib/result-types.ts'
+import { soakPlan } from './lib/soak-plan.ts'
 import { externalTarget, ownStack, type Target } from './lib/target.ts'
 import { writeReport } from './lib/write-report.ts'
 import { ceiling } from './scenarios/ceiling.ts'
@@ -16,7 +17,10 @@ import { coldBigEvent } from './scenarios/cold-big-event.ts'
 import { flashSale } from './scenarios/flash-sale.ts'
 import { generalAdmission } from './scenarios/general-admission.ts'
 import { holdConfirm } from './scenarios/hold-confirm.ts'
+import { soak } from './scenarios/soak.ts'
 import { stream } from './scenarios/stream.ts'
+import { RETENTION_ENV, retentionLoad, type RetentionMode } from './scenarios/retention-load.ts'
+import { syncStandby } from './scenarios/sync-standby.ts'
 import { uniform } from './scenarios/uniform.ts'
 import { compareWithFlashSale, waitingRoom } from './scenarios/waiting-room.ts'
 import { waitingRoomScale } from './scenarios/waiting-room-scale.ts'
@@ -159,6 +163,25 @@ for (let runNumber = 1; runNumber <= options.runs; runNumber++) {
         }
         break
       }
+      case 'retention': {
+        // The uniform load over a backlog of old records: retention deleting it, then not (the
+        // order alternating over --runs, so neither always has the warmer machine).
+        const modes: RetentionMode[] = runNumber % 2 ? ['deleting', 'idle'] : ['idle', 'deleting']
+        const backlog = smoke ? 20_000 : 500_000
+        for (const mode of modes) {
+          report(await withTarget({ env: RETENTION_ENV[mode] }, (t) => retentionLoad(t, { mode, backlog, connections: sizes.uniformConnections, durationS: duration })))
+        }
+        break
+      }
+      case 'sync-standby':
+        // Its own pair of Postgres servers and two stacks on it: synchronous_commit on, then local.
+        for (const row of await syncStandby({ connections: sizes.uniformConnections, durationS: duration, workers: options.workers, partitions: options.partitions, first: runNumber % 2 ? 'on' : 'local' })) report(row)
+        break
+      case 'soak': {
+        const plan = soakPlan({ smoke, minutes: options.soakMinutes, connections: options.connections })
+        report(await withTarget({ env: plan.env }, (t) => soak(t, plan)))
+        break
+      }
     }
   }
   runs.push(results)
@@ -175,21 +198,26 @@ const commit = (() => {
 // A full run (every scenario, full sizes) must meet every target; a smoke run, a `--scenario`
 // pick or a `--target` stack (which leaves out the scenarios that start stacks of their own)
 // cannot produce every row, so it only reports.
-const full = !smoke && SCENARIOS.every((s) => options.scenarios.includes(s))
+const full = !smoke && SCENARIOS.every((s) => NAMED_ONLY.includes(s) || options.scenarios.includes(s))
+// The soak's trends are its verdict, except in --smoke: half a minute shows no trend.
+const soakTargets = results.flatMap((r) => r.soak?.targets ?? [])
 const run: BenchRun = {
   date: new Date().toISOString(),
   commit,
   command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
   machine: { cpus: os.cpus().length, node: process.version, platform: `${process.platform}-${process.arch}` },
   results,
-  ratios: [computeRatios, computeWaitingRoomRatios].flatMap((compute) => compute(results, { full, workers: options.workers, partitions: options.partitions, external: Boolean(options.target) })),
+  ratios: [
+    ...[computeRatios, computeWaitingRoomRatios].flatMap((compute) => compute(results, { full, workers: options.workers, partitions: options.partitions, external: Boolean(options.target) })),
+    ...soakTargets,
+  ],
 }
 console.log(renderTable(run))
 const files = await writeReport(run, options.outDir)
 console.log(`\nwrote ${files.markdown}, ${files.svg} and ${files.json}`)
 const failed = results.filter((r) => !r.audit.ok).map((r) => r.label)
 if (failed.length > 0) console.error(`\ncorrectness audit failed: ${failed.join(', ')}`)
-const missed = full ? run.ratios.filter((q) => !q.ok) : []
+const missed = [...(full ? run.ratios : []), ...(smoke || full ? [] : soakTargets)].filter((q) => !q.ok)
 if (missed.length > 0) {
   console.error(`\ntargets missed (${missed.length}):`)
   for (const q of missed) console.error(`  ${q.name}: ${q.missing ? `missing ${q.missing}` : q.value} (target ${q.target})`)

@@ -9,7 +9,7 @@ export interface HttpReply {
 }
 
 export interface HttpClient {
-  request (method: string, path: string, options?: { token?: string, body?: unknown }): Promise<HttpReply>
+  request (method: string, path: string, options?: { token?: string, body?: unknown, headers?: Record<string, string> }): Promise<HttpReply>
   /** Requests sent so far, by status (0 = failed on the way). */
   readonly statuses: Map<number, number>
   close (): void
@@ -29,7 +29,7 @@ export function httpClient (baseUrl: string, connections: number): HttpClient {
     statuses,
     request (method, path, options = {}) {
       const body = options.body === undefined ? undefined : JSON.stringify(options.body)
-      const headers: Record<string, string | number> = {}
+      const headers: Record<string, string | number> = { ...options.headers }
       if (options.token) headers.authorization = `Bearer ${options.token}`
       if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
       return new Promise((resolve) => {

@@ -1,5 +1,6 @@
 import { FAIL, PASS, mark } from './format.ts'
 import { COLUMNS, checkCount, extraEntries, failedChecks, machineLine, ratioValue, type Align } from './report-content.ts'
+import { soakTables } from './render-soak.ts'
 import type { BenchRun } from './result-types.ts'
 
 function mdCell (s: string): string {
@@ -63,6 +64,12 @@ export function renderMarkdown (run: BenchRun, svgFileName: string): string {
   if (extraRows.length > 0) {
     lines.push('## Extra values', '')
     lines.push(...mdTable(['result', 'name', 'value'], ['left', 'left', 'right'], extraRows))
+    lines.push('')
+  }
+
+  for (const table of run.results.flatMap(soakTables)) {
+    lines.push(`## ${table.title}`, '')
+    lines.push(...mdTable(table.header, table.aligns, table.rows))
     lines.push('')
   }
 

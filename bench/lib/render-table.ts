@@ -1,5 +1,6 @@
 import { FAIL, fmtInt, mark } from './format.ts'
 import { COLUMNS, checkCount, extraEntries, failedChecks, machineLine, ratioValue, type Align } from './report-content.ts'
+import { soakTables } from './render-soak.ts'
 import type { BenchRun } from './result-types.ts'
 
 function pad (s: string, width: number, align: Align): string {
@@ -50,6 +51,11 @@ export function renderTable (run: BenchRun): string {
       extraEntries(r).map(([k, v]) => `${k}=${v}`).join('  '),
     ])
     lines.push(...alignRows(rows, ['left', 'left']))
+  }
+
+  for (const table of run.results.flatMap(soakTables)) {
+    lines.push('', table.title)
+    lines.push(...alignRows([table.header, ...table.rows].map((row) => row.map((cell, i) => i === 0 ? `  ${cell}` : cell)), table.aligns))
   }
 
   if (run.ratios.length > 0) {

@@ -14,6 +14,32 @@ export interface ScenarioResult {
   audit: { ok: boolean, checks: AuditCheck[] }
   extra?: Record<string, number | string>   // e.g. { timeToAllAnswersMs: 4100, oversold: 0 }
   rssMb?: { gateway?: number, worker?: number }  // peak resident memory seen during the scenario
+  soak?: SoakReport           // the soak's figures per window, and its trend targets
+}
+export interface TableSize {
+  rows?: number               // count(*), for the tables retention must keep level
+  totalMb: number             // pg_total_relation_size
+  heapMb: number              // pg_relation_size
+  indexMb: number             // pg_indexes_size
+  live: number                // pg_stat_user_tables.n_live_tup
+  dead: number                // pg_stat_user_tables.n_dead_tup
+}
+export interface SoakWindow {
+  endS: number                // seconds since the load began
+  answersPerS: number         // every HTTP answer, whatever its status
+  byKind: Record<string, number>     // answers/s per kind: book, hold, checkout, confirm, cancel, read
+  p99Ms: number               // from when each request was due
+  rssMb: Record<string, number>      // per process: 'gateway', 'worker 1', …
+  redisUsedMb: number         // INFO memory used_memory (server-wide: the Redis is shared)
+  tables: Record<string, TableSize>
+}
+export interface SoakReport {
+  windowS: number
+  /** Inclusive window indexes the trend targets compare: early (minutes 2–6 of 20) and late (the last quarter). */
+  early: [number, number]
+  late: [number, number]
+  windows: SoakWindow[]
+  targets: Ratio[]
 }
 export interface Ratio {
   name: string

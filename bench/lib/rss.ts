@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 
 /** Resident memory of a process in MB; undefined when /proc cannot tell (gone, or not Linux). */
-async function rssMb (pid: number): Promise<number | undefined> {
+export async function rssMb (pid: number): Promise<number | undefined> {
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8')
     const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1]
