@@ -142,3 +142,30 @@ t.test('past the write budget, flushes come less often; every stream still gets 
   for (const stop of stops.slice(0, 8)) stop()
   t.equal(live.flushDelayMs, 20, 'with 2 streams left, back to flushMs')
 })
+
+t.test('the history keeps each message\'s bytes, not the shared buffer slab they were cut from', async (t) => {
+  const { setFlagsFromString } = await import('node:v8')
+  const { runInNewContext } = await import('node:vm')
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  const { seats, source } = memorySource()
+  const live = new LiveMaps({ source, flushMs: 1, countsMs: 0, historyMs: 60_000 })
+  t.teardown(() => live.close())
+  live.subscribe('e1', undefined, subscriber())
+  const MESSAGES = 200
+  gc()
+  const before = process.memoryUsage().arrayBuffers
+  let churn = 0
+  for (let i = 1; i <= MESSAGES; i++) {
+    seats.set('S1', { seatId: 'S1', status: 'booked', version: i })
+    live.notice([{ eventId: 'e1', seatIds: ['S1'], sectionIds: [] }])
+    await sleep(2)
+    // The rest of a gateway's traffic moves Node's buffer pool on between two messages.
+    for (let used = 0; used < Buffer.poolSize; used += Buffer.poolSize / 4) churn += Buffer.from('x'.repeat(Buffer.poolSize / 4 - 1)).length
+  }
+  gc()
+  const kept = process.memoryUsage().arrayBuffers - before
+  t.comment(`live-maps: ${MESSAGES} messages of ~100 bytes kept in the history hold ${Math.round(kept / 1024)} KB of buffers (pool slab ${Buffer.poolSize / 1024} KB; ${churn} bytes of churn)`)
+  // Before, each message pinned its slab: MESSAGES × the pool's size.
+  t.ok(kept < MESSAGES * 2_048, `the history holds about its messages' bytes (${kept} bytes for ${MESSAGES} messages)`)
+})
