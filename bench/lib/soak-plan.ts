@@ -27,10 +27,8 @@ export function soakPlan (options: { smoke: boolean, minutes?: number, connectio
   const windowS = Math.min(60, Math.max(5, durationS / 20))
   // Rows older than one window go: the tables level off by the end of the first window, before
   // the early one (the 2nd to 6th twentieth) the trends compare with begins.
+  // Retention ticks every tenth of it (at least every second): several ticks per window.
   const retentionS = Math.max(3, Math.round(windowS))
-  // The worker's own choice (a tenth of the retention, at least 1 s), said outright for the
-  // record and for a worker that reads it.
-  const intervalMs = Math.max(1_000, retentionS * 100)
   return {
     durationS,
     windowS,
@@ -43,6 +41,6 @@ export function soakPlan (options: { smoke: boolean, minutes?: number, connectio
     holdTtlS: 5,
     connections: options.connections ?? 64,
     retentionS,
-    env: { RETENTION_SECONDS: String(retentionS), RETENTION_INTERVAL_MS: String(intervalMs) },
+    env: { RETENTION_SECONDS: String(retentionS) },
   }
 }
