@@ -67,3 +67,16 @@ t.test('Redis after 50,000 bookings holds what is in flight, not what was sold',
   const streamLengths = await Promise.all(queues.map((q) => redis.xlen(`${prefix}:${q.name}:events`)))
   t.ok(streamLengths.every((n) => n <= 2_500), `event streams stay trimmed (${streamLengths.join(', ')} entries)`)
 })
+
+t.test('the schedulers\' queues keep short event streams: nobody reads them, and a tick a second would fill 10,000 in hours', async (t) => {
+  const stack = await startStack({ workers: 1 })
+  t.teardown(() => stack.stop())
+  const redis = new Redis(REDIS_URL)
+  t.teardown(() => redis.disconnect())
+  const prefix = stack.env.QUEUE_PREFIX!
+  // BullMQ keeps a queue's stream length in its meta hash, set when the queue is opened.
+  for (const queue of ['{maintenance}', '{waiting-rooms}']) {
+    const maxLen = await poll(() => redis.hget(`${prefix}:${queue}:meta`, 'opts.maxLenEvents'), (v) => v !== null, 10_000)
+    t.equal(maxLen, '500', `${queue}: events trimmed at about 500 entries (BullMQ's default is 10,000)`)
+  }
+})

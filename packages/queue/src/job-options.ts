@@ -22,6 +22,13 @@ export const COMMAND_JOB_OPTIONS: JobsOptions = {
  */
 export const PARTITION_QUEUE_OPTIONS: Pick<QueueOptions, 'streams'> = { streams: { events: { maxLen: 2_000 } } }
 
+/**
+ * The schedulers' queues (maintenance, admission steps): nobody reads their event streams, so
+ * they keep a few hundred entries rather than BullMQ's default 10,000, which a tick a second
+ * takes about an hour to fill: a Redis that grows through a sale's first hour, then stops.
+ */
+export const SCHEDULER_QUEUE_OPTIONS: Pick<QueueOptions, 'streams'> = { streams: { events: { maxLen: 500 } } }
+
 /** BullMQ forbids `:` and all-digit job ids; a prefixed UUID is neither. */
 export function commandJobId (requestId: string): string {
   return `req-${requestId}`

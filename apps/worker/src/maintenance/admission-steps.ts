@@ -1,5 +1,5 @@
 import type { Db } from '@seatline/db'
-import { type RedisClient, type StepResult, waitingRoomChannel, type WaitingRoom } from '@seatline/queue'
+import { type RedisClient, SCHEDULER_QUEUE_OPTIONS, type StepResult, waitingRoomChannel, type WaitingRoom } from '@seatline/queue'
 import { Queue, Worker } from 'bullmq'
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
@@ -62,7 +62,7 @@ export interface AdmissionSteps {
  * counts at most one second's share).
  */
 export async function startAdmissionSteps ({ redis, prefix, db, room, log }: { redis: RedisClient, prefix: string, db: Db, room: WaitingRoom, log: Logger }): Promise<AdmissionSteps> {
-  const queue = new Queue(QUEUE, { connection: redis, prefix })
+  const queue = new Queue(QUEUE, { connection: redis, prefix, ...SCHEDULER_QUEUE_OPTIONS })
   const schedule = async () => {
     await queue.setGlobalConcurrency(1)
     await queue.upsertJobScheduler('admission-steps', { every: EVERY_MS }, { name: 'admission-steps', opts: { removeOnComplete: true, removeOnFail: { count: 50 } } })

@@ -1,5 +1,5 @@
 import type { Db, RequestRecords } from '@seatline/db'
-import type { RedisClient } from '@seatline/queue'
+import { type RedisClient, SCHEDULER_QUEUE_OPTIONS } from '@seatline/queue'
 import { Queue, Worker } from 'bullmq'
 import type { Logger } from 'pino'
 import { deleteExpiredRecords, type Deleted, retentionEveryMs, type RetentionSettings } from './delete-expired-records.ts'
@@ -38,7 +38,7 @@ export interface Maintenance {
  * run, each tick runs once, on one of them, and survives any one process stopping.
  */
 export async function startMaintenance ({ redis, prefix, db, records, partitionQueues, log, onSwept, retention, onDeleted }: MaintenanceOptions): Promise<Maintenance> {
-  const queue = new Queue(QUEUE, { connection: redis, prefix })
+  const queue = new Queue(QUEUE, { connection: redis, prefix, ...SCHEDULER_QUEUE_OPTIONS })
   const schedule = async () => {
     await queue.setGlobalConcurrency(1)
     // A finished tick is of no use to anyone; a failed one is kept a while for whoever looks.
