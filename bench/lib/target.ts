@@ -33,13 +33,31 @@ export interface OwnStackOptions {
   env?: Record<string, string>
 }
 
+/**
+ * Buyers straight into the database, with tokens signed by the stack's secret: 20,000 scrypt
+ * signups would take longer than the benchmark.
+ */
+export async function insertBuyers (db: Db, secret: string, count: number): Promise<Buyer[]> {
+  const { rows } = await sql<{ id: string }>`
+    insert into users (email, password_hash)
+    select 'bench-' || ${randomBytes(4).toString('hex')} || '-' || g || '@example.com', 'not-a-login'
+      from generate_series(1, ${count}) g
+    returning id`.execute(db)
+  return rows.map((r) => ({ userId: r.id, token: mintToken(secret, r.id) }))
+}
+
+/** The environment every stack the bench starts runs with, on top of `env`. */
+export function benchStackEnv (secret: string, options: Pick<OwnStackOptions, 'partitions' | 'env'>): Record<string, string> {
+  return { JWT_SECRET: secret, LOG_LEVEL: 'warn', QUEUE_PARTITIONS: String(options.partitions ?? 4), ...options.env }
+}
+
 export async function ownStack (options: OwnStackOptions): Promise<Target> {
   const secret = randomBytes(32).toString('hex')
   const other = options.peer ? 'peer' : options.baseline ? 'baseline' : undefined
   const stack = await startStack({
     workers: other ? 0 : options.workers,
     gatewayScript: other ? `bench/${other}/server.ts` : undefined,
-    env: { JWT_SECRET: secret, LOG_LEVEL: 'warn', QUEUE_PARTITIONS: String(options.partitions ?? 4), ...options.env },
+    env: benchStackEnv(secret, options),
   })
   return {
     name: other ?? 'seatline',
@@ -47,16 +65,7 @@ export async function ownStack (options: OwnStackOptions): Promise<Target> {
     db: stack.db,
     redis: { url: REDIS_URL, prefix: stack.prefix },
     pids: stack.pids,
-    // Users straight into the database with self-signed tokens: 20,000 scrypt signups would take
-    // longer than the benchmark.
-    async buyers (count) {
-      const { rows } = await sql<{ id: string }>`
-        insert into users (email, password_hash)
-        select 'bench-' || ${randomBytes(4).toString('hex')} || '-' || g || '@example.com', 'not-a-login'
-          from generate_series(1, ${count}) g
-        returning id`.execute(stack.db)
-      return rows.map((r) => ({ userId: r.id, token: mintToken(secret, r.id) }))
-    },
+    buyers: (count) => insertBuyers(stack.db, secret, count),
     output: () => stack.output(),
     stop: () => stack.stop(),
   }
